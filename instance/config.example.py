@@ -1,0 +1,1 @@
+../mypack/resources/config.example.py

@@ -1,0 +1,87 @@
+"""mypack: a café menu and ordering service, built to run under mod_wsgi or gunicorn."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+__version__ = "0.1.0"
+
+
+def create_app(config_name: str | None = None, instance_path: str | os.PathLike | None = None,
+               **overrides: Any) -> Flask:
+    """Build the application.
+
+    :param config_name: ``development``, ``testing``, ``production``, ``postgres`` or
+        ``mysql``; else ``MYPACK_CONFIG``, else the instance config's ``CONFIG``.
+    :param instance_path: the instance folder; else ``MYPACK_INSTANCE``, else the
+        checkout's ``instance/``, else Flask's default.
+    :param overrides: settings that win over every other source.
+    :raise mypack.exceptions.ConfigError: the configuration cannot run; the message
+        says what to fix.
+    """
+    from mypack.config import load_settings
+
+    settings = load_settings(config_name, instance_path, overrides)
+    app = Flask(__name__, instance_path=str(settings.instance_path),
+                instance_relative_config=True)
+    configure(app, settings)
+    configure_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def configure(app: Flask, settings) -> None:
+    """Refuse a configuration that must not run, then apply it."""
+    from mypack.exceptions import ConfigError
+
+    problems = settings.problems()
+    if problems:
+        raise ConfigError(f"{settings.config_class.name} configuration: " + "; ".join(problems))
+    app.config.update(settings.values)
+    app.extensions["mypack.settings"] = settings
+
+
+def configure_logging(app: Flask) -> None:
+    """Log handlers first (before anything logs), then request ids and request lines."""
+    from mypack import logs
+
+    logs.configure_logging(app.config)
+    logs.init_app(app)
+
+
+def register_extensions(app: Flask) -> None:
+    """Bind the database and the migrations to this app."""
+    from mypack.extensions import db, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db)
+
+
+def register_blueprints(app: Flask) -> None:
+    """Attach the site's parts."""
+    from mypack import health, home
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(home.bp)
+    app.jinja_env.globals["mypack_version"] = __version__
+
+
+def register_error_handlers(app: Flask) -> None:
+    """HTML error pages for browsers, the JSON error shape for API clients."""
+    from mypack import errors
+
+    errors.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    """Make mypack's commands available under plain ``flask --app mypack`` too."""
+    from mypack.cli import COMMANDS
+
+    for command in COMMANDS:
+        app.cli.add_command(command)

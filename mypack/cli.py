@@ -1,0 +1,153 @@
+"""The ``mypack`` command line, built on Flask's (so ``run``, ``shell``, ``routes`` and
+Flask-Migrate's ``db`` work as usual).
+
+``init``, ``config`` and ``check`` work even when the application cannot start:
+they are how an operator finds out why. Any error an operator can fix (bad config
+name, unreachable database, missing instance folder) is printed as one line on
+stderr with a non-zero exit, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+from flask.cli import FlaskGroup, ScriptInfo
+from sqlalchemy.exc import SQLAlchemyError
+
+from mypack.exceptions import ConfigError
+
+#: Sensitive settings are shown masked by ``mypack config``.
+SECRET_WORDS = ("SECRET", "PASSWORD", "TOKEN", "PRIVATE")
+
+
+def _create_app():
+    from mypack import create_app
+
+    return create_app()
+
+
+def _set_env(variable: str):
+    def callback(ctx, param, value):
+        if value:
+            os.environ[variable] = value
+        return value
+    return callback
+
+
+class MypackGroup(FlaskGroup):
+    """FlaskGroup that reports configuration and database errors as one line."""
+
+    def get_command(self, ctx, name):
+        try:
+            return super().get_command(ctx, name)
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    def list_commands(self, ctx):
+        try:
+            ctx.ensure_object(ScriptInfo).load_app()
+        except ConfigError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            # FlaskGroup would print a traceback; list what works without an app.
+            self._load_plugin_commands()
+            return sorted(self.commands)
+        return super().list_commands(ctx)
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+        except SQLAlchemyError as exc:
+            from mypack.database import describe_error
+
+            raise click.ClickException(f"database error: {describe_error(exc)}") from None
+
+
+@click.group(
+    cls=MypackGroup, create_app=_create_app, load_dotenv=False, set_debug_flag=False,
+    help="Run and manage the mypack café service.",
+)
+@click.option("--config", "config_name", metavar="NAME", expose_value=False, is_eager=True,
+              callback=_set_env("MYPACK_CONFIG"),
+              help="Configuration: development, testing, production, postgres or mysql "
+                   "(default: MYPACK_CONFIG, else the instance config's CONFIG, else development).")
+@click.option("--instance", metavar="PATH", expose_value=False, is_eager=True,
+              callback=_set_env("MYPACK_INSTANCE"),
+              help="Instance folder holding config.py, secret_key and logs "
+                   "(default: MYPACK_INSTANCE, else ./instance in a checkout).")
+def main():
+    """Entry point of the ``mypack`` console script."""
+
+
+@main.command("init", with_appcontext=False)
+@click.option("--force", is_flag=True, help="Replace existing secret_key and config.py.")
+def init_command(force):
+    """Create the instance folder with a new secret key and a documented config.py.
+
+    Existing files are kept unless --force is given. Replacing secret_key logs
+    everybody out; to rotate a key without that, move the old one into
+    SECRET_KEY_FALLBACKS first.
+    """
+    from mypack import instance
+
+    path = instance.resolve_instance_path()
+    for line in instance.init_instance(path, force=force):
+        click.echo(line)
+
+
+@main.command("config", with_appcontext=False)
+def config_command():
+    """Print the effective configuration and where each value came from.
+
+    Secrets are masked and database passwords hidden.
+    """
+    from mypack.config import load_settings
+
+    settings = load_settings()
+    width = max(len(key) for key in settings.values)
+    click.echo(f"# configuration: {settings.config_class.name}")
+    click.echo(f"# instance folder: {settings.instance_path}")
+    for key in sorted(settings.values):
+        value = mask(key, settings.values[key])
+        click.echo(f"{key:<{width}} = {value!r}  # {settings.sources[key]}")
+    for problem in settings.problems():
+        click.echo(f"# PROBLEM: {problem}")
+
+
+def mask(key: str, value):
+    """Hide secrets: whole values for sensitive keys, the password inside URLs."""
+    if any(word in key for word in SECRET_WORDS) and value:
+        if isinstance(value, (list, tuple)):
+            return ["********" for _ in value]
+        return "********"
+    if key == "SQLALCHEMY_DATABASE_URI" and value:
+        from sqlalchemy.engine import make_url
+
+        return make_url(value).render_as_string(hide_password=True)
+    return value
+
+
+@main.command("check", with_appcontext=False)
+def check_command():
+    """Check that this installation can serve: lists every problem, exits 1 if any.
+
+    Checks the configuration (secret key present and strong, production settings),
+    the database (reachable, at the migration head) and the log directory (writable).
+    """
+    from mypack.checks import run_checks
+
+    findings = run_checks()
+    for finding in findings:
+        click.echo(str(finding), err=finding.is_error)
+    errors = sum(finding.is_error for finding in findings)
+    if errors:
+        click.echo(f"{errors} problem(s) found", err=True)
+        sys.exit(1)
+    click.echo("no problems found")
+
+
+#: Commands also added to ``app.cli`` so plain ``flask --app mypack`` has them.
+COMMANDS = (init_command, config_command, check_command)

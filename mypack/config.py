@@ -1,0 +1,402 @@
+"""Configuration classes and the one place where settings are loaded.
+
+A configuration is chosen by name (``development``, ``testing``, ``production``,
+``postgres``, ``mysql``) and then filled in layers, each overriding the one before:
+
+1. the class defaults below;
+2. ``<instance>/config.py``;
+3. ``<instance>/secret_key`` (the ``SECRET_KEY``);
+4. ``MYPACK_*`` environment variables (values parsed as JSON, else kept as text);
+5. keyword ``overrides`` given to :func:`mypack.create_app`.
+
+Settings derived from others (the database URL from ``DB_*``, the engine options, the
+log directory) are computed after all layers, so a ``DB_HOST`` from the environment
+reaches the URL. Every value remembers the layer it came from, which is what
+``mypack config`` prints. Class bodies hold constants only: nothing here reads
+``os.environ`` at import time.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Mapping
+
+from flask import Config as FlaskConfig
+
+from mypack import instance
+from mypack.exceptions import ConfigError
+
+ENV_PREFIX = "MYPACK"
+
+
+class Config:
+    """Defaults shared by every configuration.
+
+    Every upper-case attribute is a setting; ``instance/config.example.py`` and the
+    README's configuration reference document each one.
+    """
+
+    # Lower-case attributes describe the class; they are not settings.
+    #: The name that selects this class (also the CONFIG setting once chosen).
+    name: ClassVar[str] = "base"
+    #: A production configuration: stricter validation.
+    production: ClassVar[bool] = False
+    #: When the instance folder is missing: "create" it, "require" it, or "ignore" it.
+    instance_folder: ClassVar[str] = "require"
+    #: Write a new ``instance/secret_key`` when no secret key is configured.
+    auto_secret_key: ClassVar[bool] = False
+
+    DEBUG = False
+    TESTING = False
+    SECRET_KEY: str | bytes | None = None
+    SECRET_KEY_FALLBACKS: list[str] = []
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+
+    # Database. A full SQLALCHEMY_DATABASE_URI wins over the DB_* parts.
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {}
+    ALLOW_SQLITE_IN_PRODUCTION = False
+    DB_DRIVER: str | None = None
+    DB_HOST = "127.0.0.1"
+    DB_PORT: int | None = None
+    DB_NAME = "mypack"
+    DB_USER = "mypack"
+    DB_PASSWORD = ""
+    # A pool is per process: size it for the threads of one process (mod_wsgi
+    # threads=5, gunicorn gthread threads) so no thread waits for a connection.
+    DB_POOL_SIZE = 5
+    DB_MAX_OVERFLOW = 2
+    DB_POOL_TIMEOUT = 10
+    # MySQL drops idle connections after wait_timeout (8 h by default); recycle well
+    # before that.
+    DB_POOL_RECYCLE = 3600
+    DB_CONNECT_TIMEOUT = 5
+    # Seconds a statement may run: below the servers' request timeouts, so a slow
+    # query ends as a clean error rather than a killed worker.
+    DB_STATEMENT_TIMEOUT = 15
+    DB_MYSQL_SQL_MODE = "TRADITIONAL"
+
+    # Logging (see mypack/logs.py). LOG_DIR None means <instance>/logs; "" disables
+    # the file.
+    LOG_DIR: str | None = None
+    LOG_LEVEL = "INFO"
+    LOG_MAX_BYTES = 10 * 1024 * 1024
+    LOG_BACKUP_COUNT = 10
+    LOG_FORMAT = "text"
+    LOG_TO_STDERR = False
+    LOG_REQUESTS = True
+
+    #: Seconds /readyz waits for the database before answering 503.
+    READYZ_TIMEOUT = 2.0
+
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        """Return the class's settings as a fresh dict (lists and dicts copied)."""
+        values = {}
+        for name in dir(cls):
+            if name.isupper():
+                value = getattr(cls, name)
+                values[name] = value.copy() if isinstance(value, (list, dict)) else value
+        return values
+
+    @classmethod
+    def default_database_uri(cls, values: Mapping[str, Any], instance_path: Path) -> str | None:
+        """The database URL to use when SQLALCHEMY_DATABASE_URI is not given."""
+        return None
+
+
+class DevelopmentConfig(Config):
+    """Local development: debug on, SQLite file in the instance folder."""
+
+    name = "development"
+    instance_folder = "create"
+    auto_secret_key = True
+    DEBUG = True
+    LOG_TO_STDERR = True
+
+    @classmethod
+    def default_database_uri(cls, values, instance_path):
+        return f"sqlite:///{instance_path / 'mypack.sqlite'}"
+
+
+class TestingConfig(Config):
+    """The test suite: in-memory SQLite unless a test says otherwise, no log file."""
+
+    name = "testing"
+    instance_folder = "ignore"
+    TESTING = True
+    SECRET_KEY = "testing-secret-key-not-for-production"
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    LOG_DIR = ""
+
+
+class ProductionConfig(Config):
+    """Production with any database: SQLALCHEMY_DATABASE_URI must be given."""
+
+    name = "production"
+    production = True
+    SESSION_COOKIE_SECURE = True
+
+
+class PostgresConfig(ProductionConfig):
+    """Production on PostgreSQL through psycopg2; the URL is built from DB_*."""
+
+    name = "postgres"
+    DB_DRIVER = "postgresql+psycopg2"
+    DB_PORT = 5432
+
+    @classmethod
+    def default_database_uri(cls, values, instance_path):
+        return database_url_from_parts(values)
+
+
+class MySQLConfig(ProductionConfig):
+    """Production on MySQL or MariaDB through mysqlclient; the URL is built from DB_*."""
+
+    name = "mysql"
+    DB_DRIVER = "mysql+mysqldb"
+    DB_PORT = 3306
+
+    @classmethod
+    def default_database_uri(cls, values, instance_path):
+        return database_url_from_parts(values)
+
+
+CONFIGS: dict[str, type[Config]] = {
+    cls.name: cls
+    for cls in (DevelopmentConfig, TestingConfig, ProductionConfig, PostgresConfig, MySQLConfig)
+}
+
+
+def database_url_from_parts(values: Mapping[str, Any]) -> str:
+    """Build a SQLAlchemy URL from DB_DRIVER, DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD."""
+    from sqlalchemy.engine import URL
+
+    return URL.create(
+        values["DB_DRIVER"],
+        username=str(values["DB_USER"]) or None,
+        password=str(values["DB_PASSWORD"]) or None,
+        host=str(values["DB_HOST"]) or None,
+        port=int(values["DB_PORT"]) if values["DB_PORT"] else None,
+        database=str(values["DB_NAME"]),
+    ).render_as_string(hide_password=False)
+
+
+def engine_options(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Engine options for the configured database's backend.
+
+    ``SQLALCHEMY_ENGINE_OPTIONS`` from any layer is merged over these (its
+    ``connect_args`` key by key), so each option can be overridden.
+    """
+    from sqlalchemy.engine import make_url
+
+    backend = make_url(values["SQLALCHEMY_DATABASE_URI"]).get_backend_name()
+    timeout = int(values["DB_CONNECT_TIMEOUT"])
+    # pre-ping replaces connections the server closed (restarts, idle kills).
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if backend == "sqlite":
+        # sqlite3's timeout is how long a writer waits for a lock, not a connect timeout.
+        options["connect_args"] = {"timeout": timeout}
+    else:
+        options.update(
+            pool_size=int(values["DB_POOL_SIZE"]),
+            max_overflow=int(values["DB_MAX_OVERFLOW"]),
+            pool_timeout=int(values["DB_POOL_TIMEOUT"]),
+            pool_recycle=int(values["DB_POOL_RECYCLE"]),
+        )
+    statement_seconds = int(values["DB_STATEMENT_TIMEOUT"])
+    if backend == "postgresql":
+        options["connect_args"] = {
+            "connect_timeout": timeout,
+            "options": f"-c statement_timeout={statement_seconds * 1000}",
+            "application_name": "mypack",
+        }
+    elif backend == "mysql":
+        options["connect_args"] = {
+            "connect_timeout": timeout,
+            "charset": "utf8mb4",
+            # Strict mode turns silent truncation and bad dates into errors.
+            "init_command": f"SET SESSION sql_mode='{values['DB_MYSQL_SQL_MODE']}'",
+            # MySQL and MariaDB name their statement limits differently; a client-side
+            # read timeout bounds a slow statement on both.
+            "read_timeout": statement_seconds,
+            "write_timeout": statement_seconds,
+        }
+    given = dict(values.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    connect_args = {**options.get("connect_args", {}), **given.pop("connect_args", {})}
+    options.update(given)
+    if connect_args:
+        options["connect_args"] = connect_args
+    return options
+
+
+@dataclass
+class Settings:
+    """The loaded configuration: the class, the values and where each came from."""
+
+    config_class: type[Config]
+    instance_path: Path
+    values: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def set(self, layer: str, mapping: Mapping[str, Any]) -> None:
+        """Apply one layer of settings, remembering it as their source."""
+        for key, value in mapping.items():
+            if key.isupper():
+                self.values[key] = value
+                self.sources[key] = layer
+
+    def problems(self) -> list[str]:
+        """Every reason this configuration must not start, as readable sentences."""
+        return config_problems(self)
+
+
+def select_config(config_name: str | None, instance_values: Mapping[str, Any],
+                  environ: Mapping[str, str]) -> type[Config]:
+    """Choose the class: argument, else MYPACK_CONFIG, else the instance's CONFIG, else development."""
+    name = config_name or environ.get(f"{ENV_PREFIX}_CONFIG") or instance_values.get("CONFIG")
+    name = (name or "development").strip().lower()
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise ConfigError(
+            f"unknown configuration {name!r}; valid names are: {', '.join(CONFIGS)}"
+        ) from None
+
+
+def read_instance_config(instance_path: Path) -> dict[str, Any]:
+    """Load ``<instance>/config.py`` if it exists, as a dict of its upper-case names."""
+    path = instance_path / "config.py"
+    if not path.is_file():
+        return {}
+    config = FlaskConfig(str(instance_path))
+    try:
+        config.from_pyfile(str(path))
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    except Exception as exc:
+        # A syntax or name error in an operator's file: say where, without a traceback.
+        raise ConfigError(f"error in {path}: {type(exc).__name__}: {exc}") from None
+    return dict(config)
+
+
+def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
+    """The ``MYPACK_*`` variables, parsed as Flask's ``from_prefixed_env`` does."""
+    config = FlaskConfig("")
+    saved = os.environ
+    # from_prefixed_env reads os.environ only; hand it the mapping we were given.
+    os.environ = dict(environ)  # type: ignore[assignment]
+    try:
+        config.from_prefixed_env(ENV_PREFIX)
+    finally:
+        os.environ = saved  # type: ignore[assignment]
+    config.pop("INSTANCE", None)  # MYPACK_INSTANCE chooses the folder, it is no setting
+    return dict(config)
+
+
+def load_settings(config_name: str | None = None, instance_path: str | os.PathLike | None = None,
+                  overrides: Mapping[str, Any] | None = None,
+                  environ: Mapping[str, str] | None = None) -> Settings:
+    """Load the configuration in the documented order; raise ConfigError if unusable.
+
+    :raise ConfigError: unknown name, unreadable instance folder or config file.
+    Validation (weak secret, DEBUG in production ...) is separate: see
+    :func:`config_problems`, which :func:`mypack.create_app` enforces.
+    """
+    environ = os.environ if environ is None else environ
+    path = instance.resolve_instance_path(instance_path, environ)
+    exists = instance.check_instance_folder(path)
+    instance_values = read_instance_config(path) if exists else {}
+    env_values = read_environment(environ)
+    cls = select_config(config_name, instance_values, environ)
+    if not exists:
+        if cls.instance_folder == "require":
+            raise ConfigError(
+                f"instance folder {path} does not exist; create it with: "
+                f"mypack --instance {path} init"
+            )
+        if cls.instance_folder == "create":
+            instance.create_instance_folder(path)
+
+    settings = Settings(cls, path)
+    settings.set(f"{cls.__name__} default", cls.defaults())
+    settings.set(str(path / "config.py"), instance_values)
+    key = instance.read_secret_key(path)
+    if key is None and cls.auto_secret_key and not (
+        settings.values.get("SECRET_KEY") or env_values.get("SECRET_KEY")
+        or (overrides or {}).get("SECRET_KEY")
+    ):
+        instance.write_secret_key(path)
+        key = instance.read_secret_key(path)
+    if key is not None:
+        settings.set(str(instance.secret_key_path(path)), {"SECRET_KEY": key})
+    settings.set("environment (MYPACK_*)", env_values)
+    settings.set("create_app overrides", dict(overrides or {}))
+    settings.values["CONFIG"] = cls.name
+    settings.sources["CONFIG"] = _selection_source(config_name, instance_values, environ, path)
+    _derive(settings)
+    return settings
+
+
+def _selection_source(config_name, instance_values, environ, path) -> str:
+    if config_name:
+        return "create_app argument"
+    if environ.get(f"{ENV_PREFIX}_CONFIG"):
+        return "environment (MYPACK_*)"
+    if instance_values.get("CONFIG"):
+        return str(path / "config.py")
+    return "default"
+
+
+def _derive(settings: Settings) -> None:
+    """Compute the settings that depend on others, after every layer is in."""
+    values, cls = settings.values, settings.config_class
+    derived = {}
+    if not values.get("SQLALCHEMY_DATABASE_URI"):
+        uri = cls.default_database_uri(values, settings.instance_path)
+        if uri:
+            derived["SQLALCHEMY_DATABASE_URI"] = uri
+    if values.get("LOG_DIR") is None:
+        derived["LOG_DIR"] = str(settings.instance_path / "logs")
+    settings.set("derived", derived)
+    if values.get("SQLALCHEMY_DATABASE_URI"):
+        source = settings.sources.get("SQLALCHEMY_ENGINE_OPTIONS", "")
+        settings.values["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(values)
+        settings.sources["SQLALCHEMY_ENGINE_OPTIONS"] = (
+            "derived from DB_* settings"
+            + ("" if source.endswith(" default") else f", merged with {source}")
+        )
+
+
+def config_problems(settings: Settings) -> list[str]:
+    """Every reason the loaded configuration must not start, as readable sentences."""
+    values, cls = settings.values, settings.config_class
+    problems = []
+    if values.get("LOG_FORMAT") not in ("text", "json"):
+        problems.append(f"LOG_FORMAT must be 'text' or 'json', not {values.get('LOG_FORMAT')!r}")
+    if str(values.get("LOG_LEVEL", "")).upper() not in (
+        "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"
+    ):
+        problems.append(f"LOG_LEVEL {values.get('LOG_LEVEL')!r} is not a logging level")
+    if not values.get("SQLALCHEMY_DATABASE_URI"):
+        problems.append(
+            "no database configured: set SQLALCHEMY_DATABASE_URI, or choose the "
+            "'postgres' or 'mysql' configuration and set DB_HOST, DB_NAME, DB_USER, DB_PASSWORD"
+        )
+    if not cls.production:
+        return problems
+    if values.get("DEBUG"):
+        problems.append("DEBUG must be off in production")
+    uri = str(values.get("SQLALCHEMY_DATABASE_URI") or "")
+    if uri.startswith("sqlite") and not values.get("ALLOW_SQLITE_IN_PRODUCTION"):
+        problems.append(
+            "SQLite is not a production database; use 'postgres' or 'mysql', "
+            "or set ALLOW_SQLITE_IN_PRODUCTION = True"
+        )
+    problems.extend(instance.secret_key_problems(values, settings.instance_path))
+    return problems

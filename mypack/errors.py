@@ -1,0 +1,62 @@
+"""Error responses: HTML pages for browsers, one JSON shape for API clients.
+
+The JSON shape is ``{"error": {"status": 404, "code": "not_found", "message": ...,
+"fields": {}}}``. A production 500 shows neither a traceback nor the exception text.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+
+def wants_json() -> bool:
+    """Whether the client asked for JSON (an API path, or JSON preferred over HTML)."""
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and (
+        request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
+
+
+def error_response(error: HTTPException, fields: dict | None = None):
+    """Render an HTTP error as JSON or as a page in the site's layout."""
+    status = error.code or 500
+    message = error.description or ""
+    if wants_json():
+        code = (error.name or "error").lower().replace(" ", "_").replace("'", "")
+        body = {"status": status, "code": code, "message": message, "fields": fields or {}}
+        response = jsonify(error=body)
+    else:
+        response = current_app.make_response(
+            render_template("errors/error.html", error=error, status=status)
+        )
+    response.status_code = status
+    # Keep headers the exception carries (Allow on 405, Retry-After on 429 ...).
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
+def handle_http_error(error: HTTPException):
+    return error_response(error)
+
+
+def handle_unexpected_error(error: Exception):
+    # Flask has already logged the traceback; the client gets a generic body, and the
+    # session is rolled back so the next request on this thread starts clean.
+    from mypack.extensions import db
+
+    db.session.rollback()
+    original = getattr(error, "original_exception", None) or error
+    if isinstance(original, HTTPException):
+        return error_response(original)
+    return error_response(InternalServerError())
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers for every HTTP error and for unexpected exceptions."""
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(InternalServerError, handle_unexpected_error)

@@ -1,0 +1,165 @@
+"""Logging: a rotating file that several processes can share, request ids, request lines.
+
+mod_wsgi daemon processes and gunicorn workers all write the same log file. The
+standard ``RotatingFileHandler`` loses records there (each process rotates on its own
+and keeps writing into the renamed file), so the file handler is
+``concurrent_log_handler.ConcurrentRotatingFileHandler``, which takes a lock file
+around each write and each rotation.
+
+Logging is process-wide: handlers go on the root logger, so SQLAlchemy's and
+Werkzeug's records land in the same place. They are installed once per process;
+calling ``create_app`` again with the same settings adds nothing, and different
+settings replace the handlers this module installed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from flask import Flask, g, has_request_context, request
+
+from mypack.exceptions import ConfigError
+
+TEXT_FORMAT = (
+    "%(asctime)s|%(levelname)s|%(process)d|%(request_id)s|%(name)s|%(message)s"
+    "|%(pathname)s:%(lineno)d"
+)
+LOG_FILE = "mypack.log"
+REQUEST_ID_HEADER = "X-Request-ID"
+# An incoming id is kept only if it is short and plain, so it cannot forge log lines.
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:@-]{1,128}")
+_MARK = "_mypack_handler"
+# Libraries that log routine chatter at INFO; their warnings still get through.
+QUIET_LOGGERS = ("alembic.runtime.plugins",)
+_installed_signature: tuple | None = None
+
+request_logger = logging.getLogger("mypack.request")
+
+
+class RequestIdFilter(logging.Filter):
+    """Give every record a ``request_id``: the current request's, else ``-``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = (
+                g.get("request_id", "-") if has_request_context() else "-"
+            )
+        return True
+
+
+class JSONFormatter(logging.Formatter):
+    """One JSON object per line, for log shippers."""
+
+    EXTRA_FIELDS = ("method", "path", "status", "duration_ms")
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": getattr(record, "request_id", "-"),
+            "process": record.process,
+            "thread": record.thread,
+            "location": f"{record.pathname}:{record.lineno}",
+        }
+        entry.update({k: getattr(record, k) for k in self.EXTRA_FIELDS if hasattr(record, k)})
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+def configure_logging(config) -> None:
+    """Install the handlers the settings ask for, once per process.
+
+    :raise ConfigError: the log directory cannot be created or written; the message
+        names it.
+    """
+    global _installed_signature
+    log_dir = config.get("LOG_DIR") or ""
+    signature = tuple(config.get(key) for key in (
+        "LOG_LEVEL", "LOG_MAX_BYTES", "LOG_BACKUP_COUNT", "LOG_FORMAT", "LOG_TO_STDERR",
+    )) + (log_dir,)
+    if signature == _installed_signature:
+        return
+    handlers = _build_handlers(config, log_dir)
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if getattr(h, _MARK, False)]:
+        root.removeHandler(old)
+        old.close()
+    for handler in handlers:
+        setattr(handler, _MARK, True)
+        handler.addFilter(RequestIdFilter())
+        handler.setFormatter(
+            JSONFormatter() if config.get("LOG_FORMAT") == "json" else logging.Formatter(TEXT_FORMAT)
+        )
+        root.addHandler(handler)
+    root.setLevel(str(config.get("LOG_LEVEL", "INFO")).upper())
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    _installed_signature = signature
+
+
+def _build_handlers(config, log_dir: str) -> list[logging.Handler]:
+    handlers: list[logging.Handler] = []
+    if log_dir:
+        handlers.append(open_log_file(
+            Path(log_dir), int(config["LOG_MAX_BYTES"]), int(config["LOG_BACKUP_COUNT"])
+        ))
+    if config.get("LOG_TO_STDERR"):
+        handlers.append(logging.StreamHandler(sys.stderr))
+    return handlers
+
+
+def open_log_file(log_dir: Path, max_bytes: int, backup_count: int) -> logging.Handler:
+    """The multi-process-safe rotating handler for ``<log_dir>/mypack.log``.
+
+    :raise ConfigError: the directory cannot be created or the file cannot be opened.
+    """
+    from concurrent_log_handler import ConcurrentRotatingFileHandler
+
+    try:
+        log_dir.mkdir(parents=True, exist_ok=True)
+        return ConcurrentRotatingFileHandler(
+            str(log_dir / LOG_FILE), maxBytes=max_bytes, backupCount=backup_count,
+            encoding="utf-8",
+        )
+    except OSError as exc:
+        raise ConfigError(
+            f"log directory {log_dir} is not writable: {exc.strerror or exc}"
+        ) from None
+
+
+def init_app(app: Flask) -> None:
+    """Give each request an id and, unless LOG_REQUESTS is off, one closing INFO line."""
+    app.before_request(_start_request)
+    app.after_request(_finish_request)
+
+
+def _start_request() -> None:
+    incoming = request.headers.get(REQUEST_ID_HEADER, "")
+    g.request_id = incoming if _SANE_REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+    g.request_started = time.perf_counter()
+
+
+def _finish_request(response):
+    from flask import current_app
+
+    request_id = g.get("request_id")
+    if request_id is None:  # a request that failed before our first hook ran
+        return response
+    response.headers[REQUEST_ID_HEADER] = request_id
+    if current_app.config["LOG_REQUESTS"]:
+        duration_ms = (time.perf_counter() - g.request_started) * 1000
+        request_logger.info(
+            "%s %s %s %.1fms", request.method, request.path, response.status_code, duration_ms,
+            extra={"method": request.method, "path": request.path,
+                   "status": response.status_code, "duration_ms": round(duration_ms, 1)},
+        )
+    return response

@@ -1,0 +1,53 @@
+"""Packaging for mypack: ``pip install .`` gives the package, its templates, static
+files and migrations, and the ``mypack`` console script."""
+
+import re
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+VERSION = re.search(r'^__version__ = "([^"]+)"', (HERE / "mypack" / "__init__.py").read_text(),
+                    re.M).group(1)
+
+TEST_REQUIRES = [
+    "pytest>=8",
+]
+
+setup(
+    name="mypack",
+    version=VERSION,
+    description="A café menu and ordering service for Apache mod_wsgi or gunicorn "
+                "on PostgreSQL or MySQL",
+    long_description=(HERE / "README.md").read_text(encoding="utf-8"),
+    long_description_content_type="text/markdown",
+    license="MIT",
+    python_requires=">=3.11",
+    packages=find_packages(include=["mypack", "mypack.*"]),
+    # Templates, static files, migrations and the example config are listed in
+    # MANIFEST.in and installed inside the package.
+    include_package_data=True,
+    zip_safe=False,
+    install_requires=[
+        "flask>=3.1,<4",
+        "flask-sqlalchemy>=3.1,<4",
+        "sqlalchemy>=2.0,<3",
+        "flask-migrate>=4.0,<5",
+        "alembic>=1.13",
+        # Built from source against libpq / libmariadb, not the -binary wheels.
+        "psycopg2>=2.9",
+        "mysqlclient>=2.2",
+        # Multi-process-safe rotating log file (mod_wsgi daemons, gunicorn workers).
+        "concurrent-log-handler>=0.9.25",
+    ],
+    extras_require={
+        "test": TEST_REQUIRES,
+        "dev": TEST_REQUIRES + ["ruff>=0.6"],
+    },
+    entry_points={"console_scripts": ["mypack = mypack.cli:main"]},
+    classifiers=[
+        "Framework :: Flask",
+        "Programming Language :: Python :: 3",
+        "Topic :: Internet :: WWW/HTTP :: WSGI :: Application",
+    ],
+)

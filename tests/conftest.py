@@ -1,0 +1,221 @@
+"""Fixtures: apps, clients, CLI runners and real databases on SQLite, PostgreSQL, MySQL.
+
+The PostgreSQL and MariaDB/MySQL servers are the local ones. The suite connects as
+an administrator (``MYPACK_TEST_POSTGRES_ADMIN``, ``MYPACK_TEST_MYSQL_ADMIN``;
+defaults below), creates its own user and database idempotently, and drops both at
+the end. A server that is not running skips its tests with a loud reason, except
+under ``CI=true``, where it fails them.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from mypack import create_app
+
+ROOT = Path(__file__).resolve().parent.parent
+MYPACK = Path(sys.executable).with_name("mypack")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+TEST_USER = "mypack_test"
+TEST_PASSWORD = "mypack-test-password"
+TEST_DATABASE = "mypack_test"
+ADMIN_URLS = {
+    "postgres": os.environ.get("MYPACK_TEST_POSTGRES_ADMIN",
+                               "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"),
+    "mysql": os.environ.get("MYPACK_TEST_MYSQL_ADMIN",
+                            "mysql+mysqldb://root@127.0.0.1:3306/mysql"),
+}
+BACKENDS = ("sqlite", "postgres", "mysql")
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch):
+    """No MYPACK_* or FLASK_* variable of the developer's shell leaks into a test."""
+    for name in list(os.environ):
+        if (name.startswith(("MYPACK_", "FLASK_")) and not name.startswith("MYPACK_TEST_")):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def instance_path(tmp_path) -> Path:
+    """An empty instance folder of the test's own."""
+    path = tmp_path / "instance"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def make_app(instance_path):
+    """Build a testing app with overrides, in the test's instance folder."""
+    def make(config_name="testing", **overrides):
+        return create_app(config_name, instance_path=instance_path, **overrides)
+    return make
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+def run_mypack(*args: str, env: dict | None = None, cwd: Path | None = None,
+               timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run the installed ``mypack`` console script as an operator would."""
+    environment = {k: v for k, v in os.environ.items()
+                   if not k.startswith(("MYPACK_", "FLASK_")) or k.startswith("MYPACK_TEST_")}
+    environment.update(env or {})
+    return subprocess.run([str(MYPACK), *args], capture_output=True, text=True,
+                          env=environment, cwd=cwd or ROOT, timeout=timeout)
+
+
+# --- real database servers ---------------------------------------------------------
+
+def _unavailable(backend: str, reason: str):
+    message = f"{backend} server not available ({reason}); its tests did not run"
+    if IN_CI:
+        pytest.fail(f"CI=true: {message}", pytrace=False)
+    pytest.skip(f"!!! {message} !!!")
+
+
+def _admin_engine(backend: str):
+    engine = create_engine(ADMIN_URLS[backend], isolation_level="AUTOCOMMIT",
+                           connect_args={"connect_timeout": 5})
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        engine.dispose()
+        _unavailable(backend, str(exc.orig).strip().splitlines()[0])
+    return engine
+
+
+def _create_postgres(admin) -> None:
+    with admin.connect() as c:
+        exists = c.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :u"),
+                           {"u": TEST_USER}).scalar()
+        verb = "ALTER" if exists else "CREATE"
+        c.execute(text(f"{verb} ROLE {TEST_USER} LOGIN PASSWORD '{TEST_PASSWORD}'"))
+        c.execute(text(f"DROP DATABASE IF EXISTS {TEST_DATABASE} WITH (FORCE)"))
+        c.execute(text(f"CREATE DATABASE {TEST_DATABASE} OWNER {TEST_USER}"))
+
+
+def _drop_postgres(admin) -> None:
+    with admin.connect() as c:
+        c.execute(text(f"DROP DATABASE IF EXISTS {TEST_DATABASE} WITH (FORCE)"))
+        c.execute(text(f"DROP ROLE IF EXISTS {TEST_USER}"))
+
+
+def _create_mysql(admin) -> None:
+    with admin.connect() as c:
+        for host in ("localhost", "127.0.0.1"):
+            c.execute(text(f"CREATE USER IF NOT EXISTS '{TEST_USER}'@'{host}' "
+                           f"IDENTIFIED BY '{TEST_PASSWORD}'"))
+            c.execute(text(f"GRANT ALL ON {TEST_DATABASE}.* TO '{TEST_USER}'@'{host}'"))
+        c.execute(text(f"DROP DATABASE IF EXISTS {TEST_DATABASE}"))
+        c.execute(text(f"CREATE DATABASE {TEST_DATABASE} "
+                       "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+
+
+def _drop_mysql(admin) -> None:
+    with admin.connect() as c:
+        c.execute(text(f"DROP DATABASE IF EXISTS {TEST_DATABASE}"))
+        for host in ("localhost", "127.0.0.1"):
+            c.execute(text(f"DROP USER IF EXISTS '{TEST_USER}'@'{host}'"))
+
+
+SERVERS = {
+    "postgres": (_create_postgres, _drop_postgres, "postgresql+psycopg2", 5432),
+    "mysql": (_create_mysql, _drop_mysql, "mysql+mysqldb", 3306),
+}
+
+
+class Server:
+    """A real database server with the suite's own user and database on it."""
+
+    def __init__(self, backend: str, admin):
+        self.backend = backend
+        self.admin = admin
+        create, self._drop, driver, port = SERVERS[backend]
+        self._create = create
+        host = make_url(ADMIN_URLS[backend]).host or "127.0.0.1"
+        self.host, self.port, self.driver = host, port, driver
+        self.url = (f"{driver}://{TEST_USER}:{TEST_PASSWORD}@{host}:{port}/{TEST_DATABASE}")
+
+    def recreate(self) -> None:
+        """Give the test an empty database."""
+        self._create(self.admin)
+
+    def drop(self) -> None:
+        self._drop(self.admin)
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def servers():
+    """The database servers started so far this session, dropped at its end."""
+    started: dict[str, Server] = {}
+    yield started
+    for server in started.values():
+        server.drop()
+
+
+def _server(servers, backend: str) -> Server:
+    if backend not in servers:
+        server = Server(backend, _admin_engine(backend))
+        server.recreate()
+        servers[backend] = server
+    return servers[backend]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request) -> str:
+    """Run the test once per backend: sqlite, postgres, mysql."""
+    return request.param
+
+
+@pytest.fixture
+def database_url(backend, servers, tmp_path) -> str:
+    """The URL of an empty database on the test's backend, owned by the test user."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.sqlite'}"
+    server = _server(servers, backend)
+    server.recreate()
+    return server.url
+
+
+@pytest.fixture
+def server(backend, servers) -> Server:
+    """The real server of the test's backend (not for sqlite)."""
+    if backend == "sqlite":
+        pytest.skip("needs a database server")
+    return _server(servers, backend)
+
+
+@pytest.fixture
+def db_app(make_app, database_url):
+    """A testing app on an empty database of the test's backend."""
+    from mypack.extensions import db
+
+    app = make_app(SQLALCHEMY_DATABASE_URI=database_url)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
