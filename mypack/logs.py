@@ -126,6 +126,10 @@ def open_log_file(log_dir: Path, max_bytes: int, backup_count: int) -> logging.H
 
     try:
         log_dir.mkdir(parents=True, exist_ok=True)
+        # The handler opens its file lazily and only prints write errors; open it
+        # now so a directory the service user cannot write stops the start-up.
+        with open(log_dir / LOG_FILE, "a", encoding="utf-8"):
+            pass
         return ConcurrentRotatingFileHandler(
             str(log_dir / LOG_FILE), maxBytes=max_bytes, backupCount=backup_count,
             encoding="utf-8",

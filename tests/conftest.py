@@ -10,8 +10,10 @@ under ``CI=true``, where it fails them.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -51,6 +53,15 @@ def instance_path(tmp_path) -> Path:
     path = tmp_path / "instance"
     path.mkdir()
     return path
+
+
+@pytest.fixture
+def public_tmp():
+    """A temporary folder other users can enter (pytest's tmp_path is private to root)."""
+    path = Path(tempfile.mkdtemp(prefix="mypack-test-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture

@@ -1,0 +1,159 @@
+"""Logging: multi-process rotation, handlers attached once, request ids and lines."""
+
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from mypack import create_app, logs
+from mypack.exceptions import ConfigError
+
+WRITERS = 4
+LINES_PER_WRITER = 20_000
+WRITER = textwrap.dedent("""
+    import logging, sys
+    from mypack import create_app
+    log_dir, instance, writer, lines = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    create_app("testing", instance, LOG_DIR=log_dir, LOG_MAX_BYTES=32 * 1024,
+               LOG_BACKUP_COUNT=2000, LOG_REQUESTS=False)
+    log = logging.getLogger("mypack.writer")
+    for number in range(lines):
+        log.info("writer=%s line=%06d payload=%s end", writer, number, "x" * 40)
+""")
+
+
+@pytest.fixture(autouse=True)
+def fresh_logging():
+    """Each test installs its own handlers; none survive into the next test."""
+    yield
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, logs._MARK, False)]:
+        root.removeHandler(handler)
+        handler.close()
+    logs._installed_signature = None
+
+
+def log_lines(log_dir):
+    lines = []
+    for path in sorted(log_dir.glob("mypack.log*")):
+        lines.extend(path.read_text(encoding="utf-8").splitlines())
+    return lines
+
+
+@pytest.mark.slow
+def test_processes_sharing_a_rotating_file_lose_no_line(tmp_path):
+    log_dir = tmp_path / "logs"
+    writers = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(log_dir), str(tmp_path / "instance"),
+                          str(writer), str(LINES_PER_WRITER)])
+        for writer in range(WRITERS)
+    ]
+    for process in writers:
+        assert process.wait(timeout=300) == 0
+
+    rotated = list(log_dir.glob("mypack.log.*"))
+    assert len(rotated) > 20, "the test must exercise many rotations"
+    pattern = re.compile(r".*\|INFO\|\d+\|-\|mypack\.writer\|writer=(\d) line=(\d{6}) "
+                         r"payload=x{40} end\|<string>:\d+")
+    seen = {}
+    for line in log_lines(log_dir):
+        match = pattern.fullmatch(line)
+        assert match, f"broken or interleaved line: {line!r}"
+        key = (int(match[1]), int(match[2]))
+        seen[key] = seen.get(key, 0) + 1
+    duplicates = [key for key, count in seen.items() if count > 1]
+    assert not duplicates, f"{len(duplicates)} lines written twice, e.g. {duplicates[:3]}"
+    assert len(seen) == WRITERS * LINES_PER_WRITER
+
+
+def test_create_app_twice_does_not_duplicate_lines(tmp_path, instance_path):
+    for _ in range(2):
+        create_app("testing", instance_path, LOG_DIR=str(tmp_path / "logs"))
+    logging.getLogger("mypack.twice").warning("only once")
+    assert sum("only once" in line for line in log_lines(tmp_path / "logs")) == 1
+
+
+def test_new_settings_replace_the_handlers(tmp_path, instance_path):
+    create_app("testing", instance_path, LOG_DIR=str(tmp_path / "first"))
+    create_app("testing", instance_path, LOG_DIR=str(tmp_path / "second"))
+    logging.getLogger("mypack.moved").warning("where am I")
+    assert not any("where am I" in line for line in log_lines(tmp_path / "first"))
+    assert any("where am I" in line for line in log_lines(tmp_path / "second"))
+
+
+def make_logged_app(tmp_path, instance_path, **settings):
+    app = create_app("testing", instance_path, LOG_DIR=str(tmp_path / "logs"), **settings)
+
+    @app.get("/brew")
+    def brew():
+        logging.getLogger("mypack.brew").info("brewing")
+        return "ok"
+
+    return app
+
+
+def test_request_id_is_made_and_logged(tmp_path, instance_path):
+    response = make_logged_app(tmp_path, instance_path).test_client().get("/brew")
+    request_id = response.headers["X-Request-ID"]
+    assert re.fullmatch(r"[0-9a-f]{32}", request_id)
+    lines = [line for line in log_lines(tmp_path / "logs") if f"|{request_id}|" in line]
+    assert any("|mypack.brew|brewing|" in line for line in lines)
+    assert any("|mypack.request|GET /brew 200 " in line for line in lines)
+
+
+@pytest.mark.parametrize("incoming, kept", [
+    ("till-7.order-42", True),
+    ("a" * 128, True),
+    ("a" * 129, False),
+    ("evil|INFO|forged", False),
+    ("two words", False),
+    ("", False),
+])
+def test_incoming_request_id_is_kept_only_if_sane(tmp_path, instance_path, incoming, kept):
+    client = make_logged_app(tmp_path, instance_path).test_client()
+    request_id = client.get("/brew", headers={"X-Request-ID": incoming}).headers["X-Request-ID"]
+    assert (request_id == incoming) is kept
+    assert re.fullmatch(r"[A-Za-z0-9._:@-]{1,128}", request_id)
+
+
+def test_request_line_has_method_path_status_duration(tmp_path, instance_path):
+    client = make_logged_app(tmp_path, instance_path, LOG_FORMAT="json").test_client()
+    client.get("/nowhere", headers={"X-Request-ID": "req-1"})
+    entries = [json.loads(line) for line in log_lines(tmp_path / "logs")]
+    (entry,) = [e for e in entries if e["logger"] == "mypack.request"]
+    assert entry["level"] == "INFO" and entry["request_id"] == "req-1"
+    assert (entry["method"], entry["path"], entry["status"]) == ("GET", "/nowhere", 404)
+    assert entry["duration_ms"] >= 0
+
+
+def test_request_lines_can_be_turned_off(tmp_path, instance_path):
+    make_logged_app(tmp_path, instance_path, LOG_REQUESTS=False).test_client().get("/brew")
+    lines = log_lines(tmp_path / "logs")
+    assert any("brewing" in line for line in lines)
+    assert not any("mypack.request" in line for line in lines)
+
+
+def test_log_dir_that_cannot_be_created_fails_start_up(tmp_path, instance_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(ConfigError, match=f"log directory {blocker / 'logs'} is not writable"):
+        create_app("testing", instance_path, LOG_DIR=str(blocker / "logs"))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run as another user")
+def test_unwritable_log_dir_fails_start_up_for_the_service_user(public_tmp):
+    # Run as 'nobody' against a root-owned directory: the real permission error an
+    # operator meets when the service user cannot write the log folder.
+    log_dir = public_tmp / "logs"
+    log_dir.mkdir(mode=0o755)
+    script = ("from mypack import create_app\n"
+              f"create_app('testing', {str(public_tmp / 'instance')!r}, LOG_DIR={str(log_dir)!r})")
+    result = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                             sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode != 0
+    assert f"log directory {log_dir} is not writable: Permission denied" in result.stderr
