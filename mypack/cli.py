@@ -141,12 +141,13 @@ def check_command():
 
     findings = run_checks()
     for finding in findings:
-        click.echo(str(finding), err=finding.is_error)
+        click.echo(str(finding))
     errors = sum(finding.is_error for finding in findings)
+    warnings = len(findings) - errors
     if errors:
-        click.echo(f"{errors} problem(s) found", err=True)
+        click.echo(f"{errors} error(s), {warnings} warning(s) found", err=True)
         sys.exit(1)
-    click.echo("no problems found")
+    click.echo(f"no errors, {warnings} warning(s)" if warnings else "no problems found")
 
 
 #: Commands also added to ``app.cli`` so plain ``flask --app mypack`` has them.

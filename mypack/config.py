@@ -18,10 +18,12 @@ reaches the URL. Every value remembers the layer it came from, which is what
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar
 
 from flask import Config as FlaskConfig
 
@@ -173,6 +175,31 @@ CONFIGS: dict[str, type[Config]] = {
 }
 
 
+#: The drivers mypack installs, used when a URL names only the backend.
+DEFAULT_DRIVERS = {"postgresql": "postgresql+psycopg2", "postgres": "postgresql+psycopg2",
+                   "mysql": "mysql+mysqldb", "mariadb": "mysql+mysqldb"}
+
+
+def with_shipped_driver(uri: str) -> str:
+    """The URL with mypack's driver when it names only the backend.
+
+    A bare ``postgresql://`` means psycopg2, which mypack installs, whatever
+    SQLAlchemy's own default is (2.1 switched it to psycopg 3).
+
+    :raise ConfigError: the value is not a database URL.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        url = make_url(uri)
+    except ArgumentError:
+        raise ConfigError("SQLALCHEMY_DATABASE_URI is not a database URL") from None
+    if url.drivername not in DEFAULT_DRIVERS:
+        return uri
+    return url.set(drivername=DEFAULT_DRIVERS[url.drivername]).render_as_string(hide_password=False)
+
+
 def database_url_from_parts(values: Mapping[str, Any]) -> str:
     """Build a SQLAlchemy URL from DB_DRIVER, DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_PASSWORD."""
     from sqlalchemy.engine import URL
@@ -286,17 +313,20 @@ def read_instance_config(instance_path: Path) -> dict[str, Any]:
 
 
 def read_environment(environ: Mapping[str, str]) -> dict[str, Any]:
-    """The ``MYPACK_*`` variables, parsed as Flask's ``from_prefixed_env`` does."""
-    config = FlaskConfig("")
-    saved = os.environ
-    # from_prefixed_env reads os.environ only; hand it the mapping we were given.
-    os.environ = dict(environ)  # type: ignore[assignment]
-    try:
-        config.from_prefixed_env(ENV_PREFIX)
-    finally:
-        os.environ = saved  # type: ignore[assignment]
-    config.pop("INSTANCE", None)  # MYPACK_INSTANCE chooses the folder, it is no setting
-    return dict(config)
+    """The ``MYPACK_*`` variables without their prefix, values parsed as JSON if they can be.
+
+    ``MYPACK_LOG_TO_STDERR=true`` gives True and ``MYPACK_DB_PORT=5433`` an int, as
+    Flask's ``from_prefixed_env`` does; anything else stays text.
+    """
+    values: dict[str, Any] = {}
+    for key in sorted(environ):
+        # MYPACK_INSTANCE chooses the folder; it is not a setting.
+        if key.startswith(f"{ENV_PREFIX}_") and key != f"{ENV_PREFIX}_INSTANCE":
+            try:
+                values[key[len(ENV_PREFIX) + 1:]] = json.loads(environ[key])
+            except ValueError:
+                values[key[len(ENV_PREFIX) + 1:]] = environ[key]
+    return values
 
 
 def load_settings(config_name: str | None = None, instance_path: str | os.PathLike | None = None,
@@ -365,6 +395,7 @@ def _derive(settings: Settings) -> None:
         derived["LOG_DIR"] = str(settings.instance_path / "logs")
     settings.set("derived", derived)
     if values.get("SQLALCHEMY_DATABASE_URI"):
+        values["SQLALCHEMY_DATABASE_URI"] = with_shipped_driver(values["SQLALCHEMY_DATABASE_URI"])
         source = settings.sources.get("SQLALCHEMY_ENGINE_OPTIONS", "")
         settings.values["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(values)
         settings.sources["SQLALCHEMY_ENGINE_OPTIONS"] = (

@@ -134,7 +134,13 @@ def test_full_uri_wins_over_parts(instance_path):
     write_instance_config(instance_path, "DB_HOST = 'ignored'\n"
                                          "SQLALCHEMY_DATABASE_URI = 'postgresql://a@given/db'\n")
     values = load_settings("postgres", instance_path, {"SECRET_KEY": STRONG_KEY}).values
-    assert values["SQLALCHEMY_DATABASE_URI"] == "postgresql://a@given/db"
+    # A bare "postgresql" gets the psycopg2 driver mypack ships.
+    assert values["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg2://a@given/db"
+
+
+def test_a_malformed_database_url_is_a_clear_error(instance_path):
+    with pytest.raises(ConfigError, match="SQLALCHEMY_DATABASE_URI is not a database URL"):
+        load_settings("testing", instance_path, {"SQLALCHEMY_DATABASE_URI": "not a url"})
 
 
 def test_postgres_engine_options(instance_path):

@@ -5,9 +5,8 @@ the log handlers mypack installed at start-up.
 """
 import logging
 
-from flask import current_app
-
 from alembic import context
+from flask import current_app
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
