@@ -1,0 +1,97 @@
+"""The database layer on SQLite, PostgreSQL and MySQL: migrations build the schema,
+models and migrations agree, and each backend's session settings are in force."""
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import DataError, OperationalError
+
+from mypack.database import current_revisions, head_revisions, migration_problem
+from mypack.extensions import db
+
+from .conftest import run_mypack
+
+
+def test_db_upgrade_builds_an_empty_database(db_app, database_url, instance_path):
+    result = run_mypack("--instance", str(instance_path), "--config", "testing", "db", "upgrade",
+                        env={"MYPACK_SQLALCHEMY_DATABASE_URI": database_url})
+    assert result.returncode == 0, result.stderr
+    with db_app.app_context(), db.engine.connect() as connection:
+        assert current_revisions(connection) == head_revisions()
+        assert migration_problem(connection) is None
+        tables = set(inspect(connection).get_table_names())
+    assert "alembic_version" in tables
+    assert set(db.metadata.tables) <= tables
+
+
+def test_models_and_migrations_agree(db_app):
+    with db_app.app_context():
+        upgrade()
+        with db.engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            differences = compare_metadata(context, db.metadata)
+    assert differences == [], f"models differ from migrations: {differences}"
+
+
+def test_migrations_downgrade_to_empty_and_back(db_app):
+    with db_app.app_context():
+        upgrade()
+        downgrade(revision="base")
+        with db.engine.connect() as connection:
+            assert current_revisions(connection) == ()
+            assert "no schema yet" in migration_problem(connection)
+        upgrade()
+        with db.engine.connect() as connection:
+            assert migration_problem(connection) is None
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_postgres_session_settings(make_app, server):
+    app = make_app(SQLALCHEMY_DATABASE_URI=server.url, DB_STATEMENT_TIMEOUT=7)
+    with app.app_context(), db.engine.connect() as connection:
+        assert connection.execute(text("SHOW statement_timeout")).scalar() == "7s"
+        assert connection.execute(text("SHOW application_name")).scalar() == "mypack"
+        # The timeout really cuts a slow statement off.
+        connection.execute(text("SET statement_timeout = 100"))
+        with pytest.raises(OperationalError, match="statement timeout"):
+            connection.execute(text("SELECT pg_sleep(2)"))
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["mysql"])
+def test_mysql_session_settings(make_app, server):
+    app = make_app(SQLALCHEMY_DATABASE_URI=server.url)
+    with app.app_context(), db.engine.connect() as connection:
+        modes = connection.execute(text("SELECT @@SESSION.sql_mode")).scalar().split(",")
+        assert {"STRICT_TRANS_TABLES", "STRICT_ALL_TABLES", "NO_ZERO_DATE"} <= set(modes)
+        assert connection.execute(text("SELECT @@character_set_client")).scalar() == "utf8mb4"
+        # Strict mode refuses to truncate instead of silently storing less.
+        connection.execute(text("CREATE TEMPORARY TABLE t (name VARCHAR(3))"))
+        with pytest.raises(DataError, match="Data too long"):
+            connection.execute(text("INSERT INTO t VALUES ('espresso')"))
+        wait_timeout = int(connection.execute(text("SELECT @@wait_timeout")).scalar())
+        assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_recycle"] < wait_timeout
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgres", "mysql"])
+def test_pool_pre_ping_survives_a_killed_connection(make_app, server):
+    app = make_app(SQLALCHEMY_DATABASE_URI=server.url, DB_POOL_SIZE=1, DB_MAX_OVERFLOW=0)
+    with app.app_context():
+        with db.engine.connect() as connection:
+            if server.backend == "postgres":
+                backend_id = connection.execute(text("SELECT pg_backend_pid()")).scalar()
+                kill = f"SELECT pg_terminate_backend({backend_id})"
+            else:
+                backend_id = connection.execute(text("SELECT CONNECTION_ID()")).scalar()
+                kill = f"KILL {backend_id}"
+        with server.admin.connect() as admin:
+            admin.execute(text(kill))
+        # The pooled connection is dead; pre-ping replaces it without an error.
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT 1")).scalar() == 1
+        db.engine.dispose()

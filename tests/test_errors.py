@@ -1,0 +1,79 @@
+"""Errors: HTML pages for browsers, one JSON shape for API clients, no leaks on 500."""
+
+import pytest
+from werkzeug.exceptions import Forbidden
+
+STRONG_KEY = "Qm8dT2xLw9Pz-" * 5
+
+
+@pytest.fixture
+def production_app(instance_path):
+    from mypack import create_app
+
+    app = create_app("production", instance_path, SECRET_KEY=STRONG_KEY,
+                     SQLALCHEMY_DATABASE_URI="postgresql+psycopg2://u:topsecret@127.0.0.1:1/d")
+
+    @app.get("/explode")
+    def explode():
+        raise RuntimeError("SELECT password FROM users -- topsecret")
+
+    @app.get("/forbidden")
+    def forbidden():
+        raise Forbidden()
+
+    return app
+
+
+def test_404_is_a_page_for_browsers(client):
+    response = client.get("/no-such-page", headers={"Accept": "text/html"})
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert "<h1>404 Not Found</h1>" in response.text
+    assert "mypack café" in response.text  # inside the site's layout
+
+
+@pytest.mark.parametrize("headers, path", [
+    ({"Accept": "application/json"}, "/no-such-page"),
+    ({}, "/api/v1/no-such-thing"),
+])
+def test_404_is_json_for_api_clients(client, headers, path):
+    response = client.get(path, headers=headers)
+    assert response.status_code == 404
+    assert response.json == {"error": {
+        "status": 404, "code": "not_found", "fields": {},
+        "message": response.json["error"]["message"]}}
+    assert response.json["error"]["message"]
+
+
+def test_405_keeps_the_allow_header(client):
+    response = client.post("/healthz", headers={"Accept": "application/json"})
+    assert response.status_code == 405
+    assert response.json["error"]["code"] == "method_not_allowed"
+    assert "GET" in response.headers["Allow"]
+
+
+def test_413_for_an_oversized_body(make_app):
+    client = make_app(MAX_CONTENT_LENGTH=100).test_client()
+
+    @client.application.post("/echo")
+    def echo():
+        from flask import request
+        return request.get_data()
+
+    response = client.post("/echo", data=b"x" * 1000, headers={"Accept": "application/json"})
+    assert response.status_code == 413
+    assert response.json["error"]["code"] == "request_entity_too_large"
+
+
+@pytest.mark.parametrize("accept", ["text/html", "application/json"])
+def test_production_500_leaks_nothing(production_app, accept):
+    response = production_app.test_client().get("/explode", headers={"Accept": accept})
+    assert response.status_code == 500
+    for leak in ("Traceback", "RuntimeError", "SELECT", "topsecret", STRONG_KEY):
+        assert leak not in response.text
+    assert response.headers["X-Request-ID"]
+
+
+def test_production_403_page(production_app):
+    response = production_app.test_client().get("/forbidden")
+    assert response.status_code == 403 and "403 Forbidden" in response.text
