@@ -1,0 +1,39 @@
+# mypack developer commands.
+#   make run   - development site on http://127.0.0.1:5000 (creates .venv, instance, database)
+#   make test  - the whole test suite (SQLite, PostgreSQL, MariaDB/MySQL)
+
+# Debian's Python: readable by service users such as www-data, unlike a Python in
+# root's home, so the same venv can serve under Apache mod_wsgi.
+PYTHON ?= $(shell command -v /usr/bin/python3 || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+CONFIG ?= development
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: install run test lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
+
+# Reinstall when the package's metadata changes.
+$(VENV)/.installed: setup.py pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/mypack init
+	$(BIN)/mypack --config $(CONFIG) db upgrade
+	$(BIN)/mypack --config $(CONFIG) --debug run --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check mypack tests
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache
