@@ -84,17 +84,18 @@ def main():
 
 @main.command("init", with_appcontext=False)
 @click.option("--force", is_flag=True, help="Replace existing secret_key and config.py.")
-def init_command(force):
+@click.option("--new-secret-key", is_flag=True,
+              help="Replace only secret_key (key rotation); config.py is kept.")
+def init_command(force, new_secret_key):
     """Create the instance folder with a new secret key and a documented config.py.
 
-    Existing files are kept unless --force is given. Replacing secret_key logs
-    everybody out; to rotate a key without that, move the old one into
-    SECRET_KEY_FALLBACKS first.
+    Existing files are kept unless --force is given. A new secret key logs everybody
+    out, unless the old key is first added to SECRET_KEY_FALLBACKS in config.py.
     """
     from mypack import instance
 
     path = instance.resolve_instance_path()
-    for line in instance.init_instance(path, force=force):
+    for line in instance.init_instance(path, force=force, new_secret_key=new_secret_key):
         click.echo(line)
 
 

@@ -285,7 +285,7 @@ class Settings:
 
 def select_config(config_name: str | None, instance_values: Mapping[str, Any],
                   environ: Mapping[str, str]) -> type[Config]:
-    """Choose the class: argument, else MYPACK_CONFIG, else the instance's CONFIG, else development."""
+    """Choose the class: argument, MYPACK_CONFIG, the instance CONFIG, else development."""
     name = config_name or environ.get(f"{ENV_PREFIX}_CONFIG") or instance_values.get("CONFIG")
     name = (name or "development").strip().lower()
     try:

@@ -133,10 +133,11 @@ def _write_private(target: Path, text: str, mode: int) -> None:
         raise
 
 
-def init_instance(path: Path, force: bool = False) -> list[str]:
+def init_instance(path: Path, force: bool = False, new_secret_key: bool = False) -> list[str]:
     """Create the instance folder, secret key and config file; return what was done.
 
-    Existing files are kept unless ``force`` is set.
+    Existing files are kept unless ``force`` is set; ``new_secret_key`` replaces only
+    the key (for rotation, with the old key in SECRET_KEY_FALLBACKS).
     """
     done = []
     if create_instance_folder(path):
@@ -144,9 +145,11 @@ def init_instance(path: Path, force: bool = False) -> list[str]:
     else:
         done.append(f"kept {path}")
     key_file = secret_key_path(path)
-    if write_secret_key(path, force):
-        done.append(f"wrote {key_file} (new random key, mode 0600)"
-                    + ("; sessions signed with the old key are now invalid" if force else ""))
+    replaced = key_file.exists()
+    if write_secret_key(path, force or new_secret_key):
+        done.append(f"wrote {key_file} (new random key, mode 0600)" + (
+            "; sessions signed with the old key stay valid only if it is in "
+            "SECRET_KEY_FALLBACKS" if replaced else ""))
     else:
         done.append(f"kept {key_file} (use --force to replace it)")
     if write_example_config(path, force):

@@ -97,8 +97,8 @@ def configure_logging(config) -> None:
         setattr(handler, _MARK, True)
         handler.addFilter(RequestIdFilter())
         handler.setFormatter(
-            JSONFormatter() if config.get("LOG_FORMAT") == "json" else logging.Formatter(TEXT_FORMAT)
-        )
+            JSONFormatter() if config.get("LOG_FORMAT") == "json"
+            else logging.Formatter(TEXT_FORMAT))
         root.addHandler(handler)
     root.setLevel(str(config.get("LOG_LEVEL", "INFO")).upper())
     for name in QUIET_LOGGERS:

@@ -18,7 +18,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from mypack import create_app
@@ -30,11 +29,13 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_USER = "mypack_test"
 TEST_PASSWORD = "mypack-test-password"
 TEST_DATABASE = "mypack_test"
+# Tried in order; MariaDB's root may be allowed only through the socket (error 1698).
 ADMIN_URLS = {
-    "postgres": os.environ.get("MYPACK_TEST_POSTGRES_ADMIN",
-                               "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"),
-    "mysql": os.environ.get("MYPACK_TEST_MYSQL_ADMIN",
-                            "mysql+mysqldb://root@127.0.0.1:3306/mysql"),
+    "postgres": [os.environ.get("MYPACK_TEST_POSTGRES_ADMIN",
+                                "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")],
+    "mysql": [os.environ.get("MYPACK_TEST_MYSQL_ADMIN",
+                             "mysql+mysqldb://root@127.0.0.1:3306/mysql"),
+              "mysql+mysqldb://root@localhost/mysql?unix_socket=/run/mysqld/mysqld.sock"],
 }
 BACKENDS = ("sqlite", "postgres", "mysql")
 
@@ -107,15 +108,18 @@ def _unavailable(backend: str, reason: str):
 
 
 def _admin_engine(backend: str):
-    engine = create_engine(ADMIN_URLS[backend], isolation_level="AUTOCOMMIT",
-                           connect_args={"connect_timeout": 5})
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except OperationalError as exc:
-        engine.dispose()
-        _unavailable(backend, str(exc.orig).strip().splitlines()[0])
-    return engine
+    errors = []
+    for url in ADMIN_URLS[backend]:
+        engine = create_engine(url, isolation_level="AUTOCOMMIT",
+                               connect_args={"connect_timeout": 5})
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            return engine
+        except OperationalError as exc:
+            engine.dispose()
+            errors.append(str(exc.orig).strip().splitlines()[0])
+    _unavailable(backend, "; ".join(errors))
 
 
 def _create_postgres(admin) -> None:
@@ -166,9 +170,8 @@ class Server:
         self.admin = admin
         create, self._drop, driver, port = SERVERS[backend]
         self._create = create
-        host = make_url(ADMIN_URLS[backend]).host or "127.0.0.1"
-        self.host, self.port, self.driver = host, port, driver
-        self.url = (f"{driver}://{TEST_USER}:{TEST_PASSWORD}@{host}:{port}/{TEST_DATABASE}")
+        # The app connects over TCP, as in production.
+        self.url = f"{driver}://{TEST_USER}:{TEST_PASSWORD}@127.0.0.1:{port}/{TEST_DATABASE}"
 
     def recreate(self) -> None:
         """Give the test an empty database."""

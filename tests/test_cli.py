@@ -1,6 +1,9 @@
 """The mypack command line: every command documented, operator errors as one line."""
 
+import socket
 import subprocess
+import time
+import urllib.request
 
 import pytest
 
@@ -96,7 +99,8 @@ def test_config_masks_secrets_and_names_sources(instance_path):
     assert STRONG_KEY not in out and "hunter2" not in out and "old-key-123" not in out
     assert "# configuration: postgres" in out
     lines = {line.split()[0]: line for line in out.splitlines() if not line.startswith("#")}
-    assert "'********'" in lines["SECRET_KEY"] and str(instance_path / "secret_key") in lines["SECRET_KEY"]
+    assert "'********'" in lines["SECRET_KEY"]
+    assert str(instance_path / "secret_key") in lines["SECRET_KEY"]
     assert "'********'" in lines["DB_PASSWORD"] and "config.py" in lines["DB_PASSWORD"]
     assert "db.internal" in lines["DB_HOST"] and "environment" in lines["DB_HOST"]
     assert "mypack:***@db.internal:5432/mypack" in lines["SQLALCHEMY_DATABASE_URI"]
@@ -143,3 +147,54 @@ def test_check_reports_a_database_behind_the_migrations(instance_path):
     result = run_mypack("--instance", str(instance_path), "check")
     assert result.returncode == 1
     assert "mypack.E021: database has no schema yet; run: mypack db upgrade" in result.stdout
+
+
+# --- commands that need the app ----------------------------------------------------------
+
+def test_routes(instance_path):
+    result = run_mypack("--instance", str(instance_path), "routes")
+    assert result.returncode == 0, result.stderr
+    for rule in ("/healthz", "/readyz", "/static/<path:filename>"):
+        assert rule in result.stdout
+
+
+def test_init_through_the_cli_runner(runner, tmp_path):
+    result = runner.invoke(args=["init"], env={"MYPACK_INSTANCE": str(tmp_path / "new")})
+    assert result.exit_code == 0, result.output
+    assert f"created {tmp_path / 'new'}" in result.output
+    assert (tmp_path / "new" / "secret_key").is_file()
+
+
+def test_config_command_through_plain_flask_cli(runner, instance_path):
+    # The commands are also on app.cli, so `flask --app mypack` has them.
+    result = runner.invoke(args=["config"], env={"MYPACK_INSTANCE": str(instance_path),
+                                                 "MYPACK_CONFIG": "testing"})
+    assert result.exit_code == 0
+    assert "# configuration: testing" in result.output
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_run_serves_the_development_site(instance_path):
+    port = free_port()
+    server = subprocess.Popen([str(MYPACK), "--instance", str(instance_path), "run",
+                               "--host", "127.0.0.1", "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        body = None
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+                    body = response.read().decode()
+                    break
+            except OSError:
+                time.sleep(0.1)
+        assert body is not None, "the development server did not answer"
+        assert "Welcome to the café" in body
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

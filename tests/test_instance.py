@@ -90,6 +90,19 @@ def test_init_force_replaces(tmp_path):
     assert (folder / "config.py").read_text() == CONFIG_EXAMPLE.read_text()
 
 
+def test_new_secret_key_keeps_the_config(tmp_path):
+    folder = tmp_path / "instance"
+    run_mypack("--instance", str(folder), "init")
+    key = (folder / "secret_key").read_text()
+    (folder / "config.py").write_text(f"SECRET_KEY_FALLBACKS = [{key.strip()!r}]\n")
+    result = run_mypack("--instance", str(folder), "init", "--new-secret-key")
+    assert result.returncode == 0
+    assert (folder / "secret_key").read_text() != key
+    assert mode(folder / "secret_key") == 0o600
+    assert (folder / "config.py").read_text().startswith("SECRET_KEY_FALLBACKS")
+    assert "SECRET_KEY_FALLBACKS" in result.stdout
+
+
 def test_two_inits_make_different_keys(tmp_path):
     keys = set()
     for name in ("one", "two"):
