@@ -138,11 +138,15 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
-    """Production with any database: SQLALCHEMY_DATABASE_URI must be given."""
+    """Production with any database: SQLALCHEMY_DATABASE_URI, or DB_DRIVER and DB_*."""
 
     name = "production"
     production = True
     SESSION_COOKIE_SECURE = True
+
+    @classmethod
+    def default_database_uri(cls, values, instance_path):
+        return database_url_from_parts(values) if values.get("DB_DRIVER") else None
 
 
 class PostgresConfig(ProductionConfig):
@@ -152,10 +156,6 @@ class PostgresConfig(ProductionConfig):
     DB_DRIVER = "postgresql+psycopg2"
     DB_PORT = 5432
 
-    @classmethod
-    def default_database_uri(cls, values, instance_path):
-        return database_url_from_parts(values)
-
 
 class MySQLConfig(ProductionConfig):
     """Production on MySQL or MariaDB through mysqlclient; the URL is built from DB_*."""
@@ -163,10 +163,6 @@ class MySQLConfig(ProductionConfig):
     name = "mysql"
     DB_DRIVER = "mysql+mysqldb"
     DB_PORT = 3306
-
-    @classmethod
-    def default_database_uri(cls, values, instance_path):
-        return database_url_from_parts(values)
 
 
 CONFIGS: dict[str, type[Config]] = {

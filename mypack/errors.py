@@ -47,9 +47,15 @@ def handle_http_error(error: HTTPException):
 def handle_unexpected_error(error: Exception):
     # Flask has already logged the traceback; the client gets a generic body, and the
     # session is rolled back so the next request on this thread starts clean.
+    from sqlalchemy.exc import SQLAlchemyError
+
     from mypack.extensions import db
 
-    db.session.rollback()
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        # The connection itself failed (database down); the pool will replace it.
+        db.session.remove()
     original = getattr(error, "original_exception", None) or error
     if isinstance(original, HTTPException):
         return error_response(original)

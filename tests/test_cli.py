@@ -158,6 +158,14 @@ def test_routes(instance_path):
         assert rule in result.stdout
 
 
+def test_shell_runs_in_the_app_context(instance_path):
+    result = subprocess.run([str(MYPACK), "--instance", str(instance_path), "shell"],
+                            input="print('instance', app.instance_path)\n",
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert f"instance {instance_path}" in result.stdout
+
+
 def test_init_through_the_cli_runner(runner, tmp_path):
     result = runner.invoke(args=["init"], env={"MYPACK_INSTANCE": str(tmp_path / "new")})
     assert result.exit_code == 0, result.output

@@ -130,6 +130,13 @@ def test_mysql_url_from_environment(instance_path, monkeypatch):
         "mysql+mysqldb", "mysql.example", 3307, "hunter2")
 
 
+def test_production_builds_the_url_when_given_a_driver(instance_path):
+    values = load_settings("production", instance_path,
+                           {"SECRET_KEY": STRONG_KEY, "DB_DRIVER": "mysql+mysqldb",
+                            "DB_PORT": 3307, "DB_HOST": "db"}).values
+    assert values["SQLALCHEMY_DATABASE_URI"] == "mysql+mysqldb://mypack@db:3307/mypack"
+
+
 def test_full_uri_wins_over_parts(instance_path):
     write_instance_config(instance_path, "DB_HOST = 'ignored'\n"
                                          "SQLALCHEMY_DATABASE_URI = 'postgresql://a@given/db'\n")

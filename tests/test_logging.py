@@ -138,6 +138,24 @@ def test_request_lines_can_be_turned_off(tmp_path, instance_path):
     assert not any("mypack.request" in line for line in lines)
 
 
+def test_log_level_filters(tmp_path, instance_path):
+    make_logged_app(tmp_path, instance_path, LOG_LEVEL="WARNING").test_client().get("/brew")
+    logging.getLogger("mypack.level").warning("kept")
+    lines = log_lines(tmp_path / "logs")
+    assert any("kept" in line for line in lines)
+    assert not any("brewing" in line or "mypack.request" in line for line in lines)
+
+
+def test_log_to_stderr(instance_path):
+    script = ("import logging; from mypack import create_app\n"
+              f"create_app('testing', {str(instance_path)!r}, LOG_TO_STDERR=True)\n"
+              "logging.getLogger('mypack.stderr').warning('to the server log')")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0
+    (line,) = result.stderr.splitlines()
+    assert "|WARNING|" in line and "|mypack.stderr|to the server log|" in line
+
+
 def test_log_dir_that_cannot_be_created_fails_start_up(tmp_path, instance_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("")

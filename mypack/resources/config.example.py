@@ -39,7 +39,8 @@
 # DB_NAME = "mypack"
 # DB_USER = "mypack"
 # DB_PASSWORD = ""
-# DB_DRIVER = None                # "postgresql+psycopg2" / "mysql+mysqldb" by class
+# DB_DRIVER = None                # "postgresql+psycopg2" / "mysql+mysqldb" by class;
+#                                 # with "production", setting it builds the URL too
 #
 # Connection pool, per process: size it for the threads of one process.
 # DB_POOL_SIZE = 5
