@@ -16,10 +16,8 @@ import click
 from flask.cli import FlaskGroup, ScriptInfo
 from sqlalchemy.exc import SQLAlchemyError
 
+from mypack.apache import apache_config_command
 from mypack.exceptions import ConfigError
-
-#: Sensitive settings are shown masked by ``mypack config``.
-SECRET_WORDS = ("SECRET", "PASSWORD", "TOKEN", "PRIVATE")
 
 
 def _create_app():
@@ -120,7 +118,9 @@ def config_command():
 
 def mask(key: str, value):
     """Hide secrets: whole values for sensitive keys, the password inside URLs."""
-    if any(word in key for word in SECRET_WORDS) and value:
+    from mypack.config import is_secret_setting
+
+    if is_secret_setting(key) and value:
         if isinstance(value, (list, tuple)):
             return ["********" for _ in value]
         return "********"
@@ -132,24 +132,44 @@ def mask(key: str, value):
 
 
 @main.command("check", with_appcontext=False)
-def check_command():
-    """Check that this installation can serve: lists every problem, exits 1 if any.
+@click.option("--deploy", is_flag=True,
+              help="Also check that the installation is fit for production: production "
+                   "configuration, secret key file, TRUSTED_HOSTS, session cookie and "
+                   "lifetime, request size limit, pre-ping, instance folder place and modes.")
+@click.option("--silence", metavar="ID", multiple=True,
+              help="Do not report this warning (e.g. mypack.W052); repeatable, added to the "
+                   "SILENCED_CHECKS setting. Errors cannot be silenced.")
+@click.option("--vhost", metavar="FILE",
+              help="Also check this rendered Apache vhost (WSGIPassAuthorization, "
+                   "WSGIDaemonProcess timeouts, WSGIApplicationGroup %{GLOBAL}).")
+@click.option("--gunicorn-conf", metavar="FILE",
+              help="Also check this gunicorn config file (timeout, forwarded_allow_ips, "
+                   "preload_app); it is executed as gunicorn executes it.")
+def check_command(deploy, silence, vhost, gunicorn_conf):
+    """Check that this installation can serve: lists every problem, exits 1 on any error.
 
     Checks the configuration (secret key present and strong, production settings),
     the database (reachable, at the migration head) and the log directory (writable).
+    Each finding has an id: mypack.E0xx errors fail the check, mypack.W0xx warnings
+    do not and can be silenced. The README lists every id.
     """
     from mypack.checks import run_checks
 
-    findings = run_checks()
-    for finding in findings:
+    report = run_checks(deploy=deploy, silence=silence, vhost=vhost, gunicorn_conf=gunicorn_conf)
+    for finding in report.findings:
         click.echo(str(finding))
-    errors = sum(finding.is_error for finding in findings)
-    warnings = len(findings) - errors
-    if errors:
-        click.echo(f"{errors} error(s), {warnings} warning(s) found", err=True)
+    for note in report.notes:
+        click.echo(f"note: {note}", err=True)
+    silenced = f", {len(report.silenced)} silenced" if report.silenced else ""
+    if report.errors:
+        click.echo(f"{report.errors} error(s), {report.warnings} warning(s) found{silenced}",
+                   err=True)
         sys.exit(1)
-    click.echo(f"no errors, {warnings} warning(s)" if warnings else "no problems found")
+    if report.warnings:
+        click.echo(f"no errors, {report.warnings} warning(s){silenced}")
+    else:
+        click.echo(f"no problems found{silenced}")
 
 
 #: Commands also added to ``app.cli`` so plain ``flask --app mypack`` has them.
-COMMANDS = (init_command, config_command, check_command)
+COMMANDS = (init_command, config_command, check_command, apache_config_command)

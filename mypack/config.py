@@ -31,6 +31,14 @@ from mypack import instance
 from mypack.exceptions import ConfigError
 
 ENV_PREFIX = "MYPACK"
+#: Words that make a setting's value a secret: masked by ``mypack config``, flagged
+#: by ``mypack check --deploy`` in a readable config.py.
+SECRET_WORDS = ("SECRET", "PASSWORD", "TOKEN", "PRIVATE")
+
+
+def is_secret_setting(name: str) -> bool:
+    """Whether a setting's value is a secret (SECRET_KEY, DB_PASSWORD, ...)."""
+    return any(word in name for word in SECRET_WORDS)
 
 
 class Config:
@@ -58,6 +66,15 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
+    # Seconds a permanent session lasts (Flask converts the number to a timedelta);
+    # 12 h is the longest `mypack check --deploy` accepts.
+    PERMANENT_SESSION_LIFETIME = 12 * 60 * 60
+    # Host names the site answers to (Flask >= 3.1); other Host headers get 400.
+    # None accepts any host, which `mypack check --deploy` refuses.
+    TRUSTED_HOSTS: list[str] | None = None
+
+    #: Warning ids `mypack check` keeps quiet about, e.g. ["mypack.W052"].
+    SILENCED_CHECKS: list[str] = []
 
     # Database. A full SQLALCHEMY_DATABASE_URI wins over the DB_* parts.
     SQLALCHEMY_DATABASE_URI: str | None = None
@@ -278,11 +295,15 @@ class Settings:
         """Every reason this configuration must not start, as readable sentences."""
         return config_problems(self)
 
+    def findings(self) -> list[tuple[str, str]]:
+        """The same problems as ``(check id, sentence)`` pairs, for ``mypack check``."""
+        return config_findings(self)
+
 
 def select_config(config_name: str | None, instance_values: Mapping[str, Any],
                   environ: Mapping[str, str]) -> type[Config]:
     """Choose the class: argument, MYPACK_CONFIG, the instance CONFIG, else development."""
-    name = config_name or environ.get(f"{ENV_PREFIX}_CONFIG") or instance_values.get("CONFIG")
+    name = config_name or _chosen_name(instance_values, environ)
     name = (name or "development").strip().lower()
     try:
         return CONFIGS[name]
@@ -290,6 +311,17 @@ def select_config(config_name: str | None, instance_values: Mapping[str, Any],
         raise ConfigError(
             f"unknown configuration {name!r}; valid names are: {', '.join(CONFIGS)}"
         ) from None
+
+
+def _chosen_name(instance_values: Mapping[str, Any], environ: Mapping[str, str]) -> str | None:
+    return environ.get(f"{ENV_PREFIX}_CONFIG") or instance_values.get("CONFIG")
+
+
+def configured_name(instance_path: Path, environ: Mapping[str, str] | None = None) -> str | None:
+    """The configuration a deployment chose (MYPACK_CONFIG, else its CONFIG), or None."""
+    environ = os.environ if environ is None else environ
+    exists = instance.check_instance_folder(instance_path)
+    return _chosen_name(read_instance_config(instance_path) if exists else {}, environ)
 
 
 def read_instance_config(instance_path: Path) -> dict[str, Any]:
@@ -402,28 +434,38 @@ def _derive(settings: Settings) -> None:
 
 def config_problems(settings: Settings) -> list[str]:
     """Every reason the loaded configuration must not start, as readable sentences."""
+    return [message for _, message in config_findings(settings)]
+
+
+def config_findings(settings: Settings) -> list[tuple[str, str]]:
+    """Every reason the loaded configuration must not start, as (check id, sentence) pairs.
+
+    The ids are the ones ``mypack check`` prints and the README lists.
+    """
     values, cls = settings.values, settings.config_class
     problems = []
     if values.get("LOG_FORMAT") not in ("text", "json"):
-        problems.append(f"LOG_FORMAT must be 'text' or 'json', not {values.get('LOG_FORMAT')!r}")
+        problems.append(("mypack.E031", f"LOG_FORMAT must be 'text' or 'json', "
+                                        f"not {values.get('LOG_FORMAT')!r}"))
     if str(values.get("LOG_LEVEL", "")).upper() not in (
         "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"
     ):
-        problems.append(f"LOG_LEVEL {values.get('LOG_LEVEL')!r} is not a logging level")
+        problems.append(("mypack.E032",
+                         f"LOG_LEVEL {values.get('LOG_LEVEL')!r} is not a logging level"))
     if not values.get("SQLALCHEMY_DATABASE_URI"):
-        problems.append(
+        problems.append(("mypack.E023", (
             "no database configured: set SQLALCHEMY_DATABASE_URI, or choose the "
             "'postgres' or 'mysql' configuration and set DB_HOST, DB_NAME, DB_USER, DB_PASSWORD"
-        )
+        )))
     if not cls.production:
         return problems
     if values.get("DEBUG"):
-        problems.append("DEBUG must be off in production")
+        problems.append(("mypack.E010", "DEBUG must be off in production"))
     uri = str(values.get("SQLALCHEMY_DATABASE_URI") or "")
     if uri.startswith("sqlite") and not values.get("ALLOW_SQLITE_IN_PRODUCTION"):
-        problems.append(
+        problems.append(("mypack.E024", (
             "SQLite is not a production database; use 'postgres' or 'mysql', "
             "or set ALLOW_SQLITE_IN_PRODUCTION = True"
-        )
+        )))
     problems.extend(instance.secret_key_problems(values, settings.instance_path))
     return problems

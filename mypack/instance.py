@@ -144,6 +144,11 @@ def init_instance(path: Path, force: bool = False, new_secret_key: bool = False)
         done.append(f"created {path} (mode 0750)")
     else:
         done.append(f"kept {path}")
+    logs = path / "logs"
+    if create_instance_folder(logs):
+        # Made now, by the service user running init, so the servers' logs
+        # (gunicorn's errorlog) can be opened before the app creates it.
+        done.append(f"created {logs} (mode 0750)")
     key_file = secret_key_path(path)
     replaced = key_file.exists()
     if write_secret_key(path, force or new_secret_key):
@@ -159,28 +164,34 @@ def init_instance(path: Path, force: bool = False, new_secret_key: bool = False)
     return done
 
 
-def secret_key_problems(values: Mapping[str, Any], path: Path) -> list[str]:
-    """What is wrong with SECRET_KEY and each SECRET_KEY_FALLBACKS entry."""
+def secret_key_problems(values: Mapping[str, Any], path: Path) -> list[tuple[str, str]]:
+    """What is wrong with SECRET_KEY and each SECRET_KEY_FALLBACKS entry.
+
+    Each problem is a ``(check id, sentence)`` pair; ``mypack check`` shows the id.
+    """
     key = values.get("SECRET_KEY")
     if not key:
-        return [
-            f"no SECRET_KEY: {secret_key_path(path)} is missing; create it with: "
-            f"mypack --instance {path} init"
-        ]
+        return [("mypack.E013",
+                 f"no SECRET_KEY: {secret_key_path(path)} is missing; create it with: "
+                 f"mypack --instance {path} init")]
     problems = _weakness("SECRET_KEY", key)
     for number, fallback in enumerate(values.get("SECRET_KEY_FALLBACKS") or [], start=1):
-        problems.extend(_weakness(f"SECRET_KEY_FALLBACKS entry {number}", fallback))
+        # One id for every fallback problem: a weak old key is fixed the same way.
+        problems.extend(("mypack.E017", message)
+                        for _, message in _weakness(f"SECRET_KEY_FALLBACKS entry {number}",
+                                                    fallback))
     return problems
 
 
-def _weakness(name: str, key: str | bytes) -> list[str]:
+def _weakness(name: str, key: str | bytes) -> list[tuple[str, str]]:
     text = key.decode("latin-1") if isinstance(key, bytes) else str(key)
     lowered = text.lower()
     if any(lowered == weak or not lowered.replace(weak, "") for weak in KNOWN_WEAK_KEYS):
-        return [f"{name} is a well-known default value; use a random key "
-                f"(mypack init writes one to instance/{SECRET_KEY_FILE})"]
+        return [("mypack.E016", f"{name} is a well-known default value; use a random key "
+                                f"(mypack init writes one to instance/{SECRET_KEY_FILE})")]
     if len(text) < MIN_SECRET_LENGTH:
-        return [f"{name} is too short ({len(text)} characters, need at least {MIN_SECRET_LENGTH})"]
+        return [("mypack.E014", f"{name} is too short ({len(text)} characters, "
+                                f"need at least {MIN_SECRET_LENGTH})")]
     if len(set(text)) < MIN_SECRET_VARIETY:
-        return [f"{name} has fewer than {MIN_SECRET_VARIETY} distinct characters"]
+        return [("mypack.E015", f"{name} has fewer than {MIN_SECRET_VARIETY} distinct characters")]
     return []

@@ -136,7 +136,7 @@ def test_check_lists_every_problem(public_tmp):
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     for expected in ("mypack.E010: DEBUG must be off",
-                     "mypack.E010: SECRET_KEY is a well-known default",
+                     "mypack.E016: SECRET_KEY is a well-known default",
                      "mypack.W011:", "mypack.E020: database unreachable",
                      "mypack.E030: log directory"):
         assert expected in result.stdout, expected

@@ -76,4 +76,14 @@
 # SESSION_COOKIE_SECURE = False   # True in production (HTTPS only)
 # SESSION_COOKIE_HTTPONLY = True
 # SESSION_COOKIE_SAMESITE = "Lax"
+# PERMANENT_SESSION_LIFETIME = 43200  # seconds a permanent session lasts (12 h, the
+#                                 # most `mypack check --deploy` accepts)
+# Host names this site answers to (Flask 3.1); a request for any other Host gets 400.
+# None accepts every host, which `mypack check --deploy` refuses in production.
+# TRUSTED_HOSTS = None            # e.g. ["cafe.example.com", "www.cafe.example.com"]
 # READYZ_TIMEOUT = 2.0            # seconds /readyz waits for the database
+
+# --- mypack check ---------------------------------------------------------------
+# Warning ids `mypack check` does not report, e.g. ["mypack.W052"] (also
+# `mypack check --silence ID`). Errors cannot be silenced. The README lists every id.
+# SILENCED_CHECKS = []

@@ -1,0 +1,133 @@
+"""``mypack check``: every reason this installation cannot serve, each with an id.
+
+Checks read only: they create no file and change no table, so running them as root
+cannot leave root-owned logs behind. Run them as the service user to test its rights.
+The one exception is ``--gunicorn-conf``: that file is the operator's Python and runs
+as gunicorn runs it, side effects included.
+
+``--deploy`` adds what a production installation must pass (the security bar's list,
+after Django's ``check --deploy``). Bar items not checked yet, because the feature
+they guard does not exist yet; the changes that add it extend this module:
+
+- remember-me cookie flags and duration, session idle timeout: no login yet;
+- CSRF protection and its exempt views: no forms yet;
+- HSTS, the HTTPS redirect and the security headers: mypack sends none yet;
+- password hashing parameters: no passwords yet;
+- ProxyFix: the app does not use it yet (gunicorn's ``forwarded_allow_ips`` is checked).
+
+Nothing to check for the rest of those items: the log handler is always the
+multi-process-safe one (``mypack/logs.py``), and which server runs the app is not a
+setting (DEBUG is checked; ``mypack run`` is documented as development only).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from mypack.checks.database import check_database
+from mypack.checks.findings import Finding, Report, as_list
+from mypack.checks.servers import check_gunicorn_conf, check_vhost
+from mypack.checks.settings import check_settings
+from mypack.exceptions import ConfigError
+
+#: Every check id and what it means; the README's table lists the same.
+CHECKS = {
+    "mypack.E001": "the configuration cannot be loaded",
+    "mypack.E002": "not a production configuration",
+    "mypack.E010": "DEBUG on in production",
+    "mypack.W011": "secret_key file open to group or others",
+    "mypack.E011": "secret_key file open to group or others (--deploy)",
+    "mypack.E012": "SECRET_KEY not read from <instance>/secret_key",
+    "mypack.E013": "no SECRET_KEY",
+    "mypack.E014": "SECRET_KEY too short",
+    "mypack.E015": "SECRET_KEY with too few distinct characters",
+    "mypack.E016": "SECRET_KEY is a well-known value",
+    "mypack.E017": "a weak SECRET_KEY_FALLBACKS entry",
+    "mypack.E020": "database unreachable",
+    "mypack.E021": "database not at the migration head",
+    "mypack.W022": "MySQL pool_recycle not below wait_timeout",
+    "mypack.E023": "no database configured",
+    "mypack.E024": "SQLite in production",
+    "mypack.W025": "SQLite in production, explicitly allowed",
+    "mypack.E026": "pool_pre_ping off",
+    "mypack.E030": "log directory not writable",
+    "mypack.E031": "bad LOG_FORMAT",
+    "mypack.E032": "bad LOG_LEVEL",
+    "mypack.E040": "TRUSTED_HOSTS not a non-empty list",
+    "mypack.E041": "session cookie not Secure",
+    "mypack.E042": "session cookie not HttpOnly",
+    "mypack.E043": "session cookie SameSite not Lax or Strict",
+    "mypack.E044": "PERMANENT_SESSION_LIFETIME over 12 hours",
+    "mypack.E045": "MAX_CONTENT_LENGTH not set",
+    "mypack.E050": "instance folder inside the installed package",
+    "mypack.E051": "instance folder inside the static folder",
+    "mypack.W052": "instance folder readable by others",
+    "mypack.E053": "config.py with secrets readable by others",
+    "mypack.E054": "instance folder or config.py writable by others",
+    "mypack.E060": "vhost file unreadable",
+    "mypack.E061": "vhost without WSGIPassAuthorization On",
+    "mypack.E062": "vhost without WSGIDaemonProcess",
+    "mypack.E063": "WSGIDaemonProcess without request-timeout",
+    "mypack.E064": "WSGIDaemonProcess without queue-timeout",
+    "mypack.E065": "vhost without WSGIApplicationGroup %{GLOBAL}",
+    "mypack.E066": "vhost serves the instance folder",
+    "mypack.W067": "request-timeout not above DB_STATEMENT_TIMEOUT",
+    "mypack.E070": "gunicorn config unreadable or failing",
+    "mypack.E071": "gunicorn timeout not a positive number",
+    "mypack.E072": "gunicorn forwarded_allow_ips is *",
+    "mypack.E073": "gunicorn preload_app on",
+    "mypack.W074": "gunicorn timeout not above DB_STATEMENT_TIMEOUT",
+}
+
+
+def run_checks(deploy: bool = False, silence: Iterable[str] = (),
+               vhost: str | os.PathLike | None = None,
+               gunicorn_conf: str | os.PathLike | None = None) -> Report:
+    """Load the configuration as the app would and check it, the database and the logs.
+
+    :param deploy: add the production checks (``mypack check --deploy``).
+    :param silence: warning ids to leave out, added to the SILENCED_CHECKS setting.
+    :param vhost: a rendered Apache vhost to check as well.
+    :param gunicorn_conf: a gunicorn configuration file to check as well.
+    """
+    from mypack.config import load_settings
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        settings, findings = None, [Finding("mypack.E001", str(exc))]
+    else:
+        findings = check_settings(settings, deploy)
+        if settings.values.get("SQLALCHEMY_DATABASE_URI"):
+            findings += check_database(settings.values)
+    if vhost:
+        findings += check_vhost(Path(vhost), settings)
+    if gunicorn_conf:
+        findings += check_gunicorn_conf(Path(gunicorn_conf), settings)
+    configured = settings.values.get("SILENCED_CHECKS") if settings else None
+    return silence_warnings(findings, [*as_list(configured), *silence])
+
+
+def silence_warnings(findings: list[Finding], ids: Iterable[str]) -> Report:
+    """Leave out the warnings with the given ids; errors are always reported.
+
+    An id that names an error, or no check at all, gets a note instead of being
+    ignored quietly: a typo must not look like a silenced warning.
+    """
+    wanted = {full_id(check_id) for check_id in ids}
+    notes = []
+    for check_id in sorted(wanted):
+        if check_id not in CHECKS:
+            notes.append(f"{check_id} is not a check id; nothing silenced")
+        elif ".E" in check_id:
+            notes.append(f"{check_id} is an error and cannot be silenced; fix it instead")
+    shown = [f for f in findings if f.is_error or f.id not in wanted]
+    silenced = [f for f in findings if not f.is_error and f.id in wanted]
+    return Report(shown, silenced, notes)
+
+
+def full_id(check_id: str) -> str:
+    """``w052`` or ``mypack.W052`` -> ``mypack.W052``."""
+    return "mypack." + check_id.strip().removeprefix("mypack.").upper()
