@@ -45,6 +45,16 @@ setup(
         "dev": TEST_REQUIRES + ["ruff>=0.6"],
     },
     entry_points={"console_scripts": ["mypack = mypack.cli:main"]},
+    # The deployment kit lands in <venv>/share/mypack, so a deploy root needs no
+    # source checkout: start.wsgi is copied from there, the rest is used in place.
+    data_files=[
+        ("share/mypack", ["start.wsgi", "deploy/gunicorn.conf.py", "deploy/deploy.sh",
+                          "deploy/production.config.py"]),
+        ("share/mypack/systemd", ["deploy/systemd/mypack.service",
+                                  "deploy/systemd/mypack-reload.path",
+                                  "deploy/systemd/mypack-reload.service"]),
+        ("share/mypack/logrotate", ["deploy/logrotate/mypack"]),
+    ],
     classifiers=[
         "Framework :: Flask",
         "Programming Language :: Python :: 3",

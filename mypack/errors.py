@@ -7,7 +7,11 @@ The JSON shape is ``{"error": {"status": 404, "code": "not_found", "message": ..
 from __future__ import annotations
 
 from flask import Flask, current_app, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+
+#: Seconds a client is asked to wait when the database is down or too slow.
+DATABASE_RETRY_AFTER = 5
 
 
 def wants_json() -> bool:
@@ -62,7 +66,21 @@ def handle_unexpected_error(error: Exception):
     return error_response(InternalServerError())
 
 
+def handle_database_unavailable(error: OperationalError):
+    # Connection refused, server gone, statement timeout: the database, not the
+    # request, is at fault, so the client gets a quick 503 it may retry.
+    from mypack.database import describe_error
+    from mypack.extensions import db
+
+    current_app.logger.error("database unavailable: %s", describe_error(error))
+    db.session.remove()
+    return error_response(ServiceUnavailable(
+        "The service is briefly unavailable. Please try again shortly.",
+        retry_after=DATABASE_RETRY_AFTER))
+
+
 def init_app(app: Flask) -> None:
     """Register the handlers for every HTTP error and for unexpected exceptions."""
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(InternalServerError, handle_unexpected_error)
+    app.register_error_handler(OperationalError, handle_database_unavailable)

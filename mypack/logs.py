@@ -56,7 +56,7 @@ class RequestIdFilter(logging.Filter):
 class JSONFormatter(logging.Formatter):
     """One JSON object per line, for log shippers."""
 
-    EXTRA_FIELDS = ("method", "path", "status", "duration_ms")
+    EXTRA_FIELDS = ("method", "path", "status", "duration_ms", "auth")
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -161,9 +161,13 @@ def _finish_request(response):
     response.headers[REQUEST_ID_HEADER] = request_id
     if current_app.config["LOG_REQUESTS"]:
         duration_ms = (time.perf_counter() - g.request_started) * 1000
+        # The scheme only, never the credentials: it shows at once when a server
+        # drops the header (Apache without WSGIPassAuthorization On).
+        auth = request.authorization.type if request.authorization else "-"
         request_logger.info(
-            "%s %s %s %.1fms", request.method, request.path, response.status_code, duration_ms,
-            extra={"method": request.method, "path": request.path,
+            "%s %s %s %.1fms auth=%s", request.method, request.path, response.status_code,
+            duration_ms, auth,
+            extra={"method": request.method, "path": request.path, "auth": auth,
                    "status": response.status_code, "duration_ms": round(duration_ms, 1)},
         )
     return response

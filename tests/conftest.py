@@ -10,6 +10,7 @@ under ``CI=true``, where it fails them.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -26,9 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 MYPACK = Path(sys.executable).with_name("mypack")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
-TEST_USER = "mypack_test"
+# Named per test run, so two runs on one machine (a developer and CI) never share.
+TEST_USER = TEST_DATABASE = f"mypack_test_{os.getpid()}"
 TEST_PASSWORD = "mypack-test-password"
-TEST_DATABASE = "mypack_test"
 # Tried in order; MariaDB's root may be allowed only through the socket (error 1698).
 ADMIN_URLS = {
     "postgres": [os.environ.get("MYPACK_TEST_POSTGRES_ADMIN",
@@ -96,6 +97,67 @@ def run_mypack(*args: str, env: dict | None = None, cwd: Path | None = None,
     environment.update(env or {})
     return subprocess.run([str(MYPACK), *args], capture_output=True, text=True,
                           env=environment, cwd=cwd or ROOT, timeout=timeout)
+
+
+# --- the package as built and deployed ------------------------------------------------
+
+def build_wheel(out: Path, version: str | None = None) -> Path:
+    """A wheel built from a copy of the files git would ship (tracked and new, not
+    ignored), optionally as another version: a new release of the working tree."""
+    source = out / "source"
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT,
+                           check=True, capture_output=True, text=True).stdout.split("\0")
+    for name in filter(None, files):
+        if not (ROOT / name).exists() and not (ROOT / name).is_symlink():
+            continue  # deleted in the working tree
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, source / name, follow_symlinks=False)
+    if version:
+        init = source / "mypack" / "__init__.py"
+        init.write_text(re.sub(r'^__version__ = "[^"]*"', f'__version__ = "{version}"',
+                               init.read_text(), flags=re.M))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "-q", "-w", str(out), str(source)], check=True, capture_output=True)
+    (built,) = out.glob("mypack-*.whl")
+    return built
+
+
+@pytest.fixture(scope="session")
+def mypack_wheel(tmp_path_factory) -> Path:
+    """The working tree as a wheel."""
+    return build_wheel(tmp_path_factory.mktemp("dist"))
+
+
+@pytest.fixture(scope="session")
+def deployment(mypack_wheel):
+    """A deploy root outside root's home: venv from Debian's Python with mypack, mod_wsgi
+    and gunicorn installed, start.wsgi, and an instance folder owned by www-data."""
+    from tests import servers
+
+    missing = [tool for tool in ("apache2", "apxs", servers.SYSTEM_PYTHON, "setpriv")
+               if not shutil.which(tool)]
+    if missing or os.geteuid() != 0:
+        _unavailable("deployment", f"needs root and {', '.join(missing) or 'nothing else'}")
+    root = Path(tempfile.mkdtemp(prefix="mypack-deploy-", dir="/tmp"))
+    try:
+        yield servers.build_deployment(root, mypack_wheel)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def deployed(deployment, server):
+    """The deployment configured for the test's database server, migrated, at version 1."""
+    server.recreate()
+    deployment.configure(
+        CONFIG=server.backend, DB_HOST="127.0.0.1", DB_PORT=server.port,
+        DB_NAME=TEST_DATABASE, DB_USER=TEST_USER, DB_PASSWORD=TEST_PASSWORD,
+        TRUSTED_HOSTS=["127.0.0.1"], READYZ_TIMEOUT=20,
+    )
+    deployment.mypack("db", "upgrade")
+    deployment.set_version("1.0.0")
+    yield deployment
+    deployment.set_version("1.0.0")
 
 
 # --- real database servers ---------------------------------------------------------
@@ -170,6 +232,7 @@ class Server:
         self.admin = admin
         create, self._drop, driver, port = SERVERS[backend]
         self._create = create
+        self.port = port
         # The app connects over TCP, as in production.
         self.url = f"{driver}://{TEST_USER}:{TEST_PASSWORD}@127.0.0.1:{port}/{TEST_DATABASE}"
 

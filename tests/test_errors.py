@@ -77,3 +77,21 @@ def test_production_500_leaks_nothing(production_app, accept):
 def test_production_403_page(production_app):
     response = production_app.test_client().get("/forbidden")
     assert response.status_code == 403 and "403 Forbidden" in response.text
+
+
+@pytest.mark.parametrize("accept", ["text/html", "application/json"])
+def test_database_down_is_a_quick_503_not_a_500(make_app, accept):
+    from sqlalchemy import text
+
+    from mypack.extensions import db
+
+    app = make_app(SQLALCHEMY_DATABASE_URI="postgresql+psycopg2://u:pw@127.0.0.1:1/d")
+
+    @app.get("/menu-count")
+    def menu_count():
+        return str(db.session.execute(text("SELECT 1")).scalar())
+
+    response = app.test_client().get("/menu-count", headers={"Accept": accept})
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert "pw" not in response.text and "127.0.0.1" not in response.text

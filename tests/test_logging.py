@@ -103,7 +103,7 @@ def test_request_id_is_made_and_logged(tmp_path, instance_path):
     assert re.fullmatch(r"[0-9a-f]{32}", request_id)
     lines = [line for line in log_lines(tmp_path / "logs") if f"|{request_id}|" in line]
     assert any("|mypack.brew|brewing|" in line for line in lines)
-    assert any("|mypack.request|GET /brew 200 " in line for line in lines)
+    assert any("|mypack.request|GET /brew 200 " in line and "auth=-" in line for line in lines)
 
 
 @pytest.mark.parametrize("incoming, kept", [
@@ -128,7 +128,16 @@ def test_request_line_has_method_path_status_duration(tmp_path, instance_path):
     (entry,) = [e for e in entries if e["logger"] == "mypack.request"]
     assert entry["level"] == "INFO" and entry["request_id"] == "req-1"
     assert (entry["method"], entry["path"], entry["status"]) == ("GET", "/nowhere", 404)
-    assert entry["duration_ms"] >= 0
+    assert entry["duration_ms"] >= 0 and entry["auth"] == "-"
+
+
+def test_request_line_names_the_auth_scheme_not_the_credentials(tmp_path, instance_path):
+    client = make_logged_app(tmp_path, instance_path).test_client()
+    client.get("/brew", headers={"Authorization": "Bearer s3cr3t-token"})
+    client.get("/brew", headers={"Authorization": "Basic YWxpY2U6cGFzc3dvcmQ="})
+    lines = [line for line in log_lines(tmp_path / "logs") if "|mypack.request|" in line]
+    assert "auth=bearer" in lines[0] and "auth=basic" in lines[1]
+    assert not any("s3cr3t" in line or "YWxpY2U6" in line for line in log_lines(tmp_path / "logs"))
 
 
 def test_request_lines_can_be_turned_off(tmp_path, instance_path):

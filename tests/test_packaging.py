@@ -1,7 +1,6 @@
 """`pip install .` gives the package with its data files and the mypack console script."""
 
 import os
-import shutil
 import subprocess
 import sys
 import sysconfig
@@ -10,27 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT
-
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
-    """A wheel built from a copy of the files git would ship (tracked and new, not ignored)."""
-    source = tmp_path_factory.mktemp("source")
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT,
-                           check=True, capture_output=True, text=True).stdout.split("\0")
-    for name in filter(None, files):
-        if not (ROOT / name).exists() and not (ROOT / name).is_symlink():
-            continue  # deleted in the working tree
-        (source / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, source / name, follow_symlinks=False)
-    out = tmp_path_factory.mktemp("dist")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "-q", "-w", str(out), str(source)], check=True, capture_output=True)
-    (built,) = out.glob("mypack-*.whl")
-    return built
+@pytest.fixture
+def wheel(mypack_wheel) -> Path:
+    return mypack_wheel
 
 
 def test_wheel_holds_templates_static_migrations_and_example(wheel):
@@ -41,6 +25,11 @@ def test_wheel_holds_templates_static_migrations_and_example(wheel):
                      "mypack/migrations/versions/0001_baseline.py",
                      "mypack/resources/config.example.py"):
         assert expected in names, expected
+    data = "mypack-0.1.0.data/data/share/mypack/"
+    for kit in ("start.wsgi", "gunicorn.conf.py", "deploy.sh", "production.config.py",
+                "systemd/mypack.service", "systemd/mypack-reload.path",
+                "systemd/mypack-reload.service", "logrotate/mypack"):
+        assert data + kit in names, kit
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
     assert not [n for n in names if n.startswith(("tests/", "instance/"))]
 

@@ -1,0 +1,156 @@
+"""mypack under gunicorn with the shipped deploy/gunicorn.conf.py and systemd units."""
+
+import re
+import shlex
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from .servers import ROOT, Gunicorn, Load, get, wait_for_http
+
+pytestmark = pytest.mark.slow
+
+RELOAD_WITHIN = 3.0
+UNITS = ROOT / "deploy" / "systemd"
+
+
+def unit_setting(unit: str, key: str) -> str:
+    """The value of ``key=`` in a shipped unit file."""
+    (value,) = re.findall(rf"^{key}=(.*)$", (UNITS / unit).read_text(), flags=re.M)
+    return value
+
+
+def for_deployment(text: str, deployment) -> str:
+    """A shipped file adjusted the way the README says: paths and the service user."""
+    return (text.replace("/srv/mypack", str(deployment.root))
+            .replace("User=mypack", "User=www-data").replace("Group=mypack", "Group=www-data")
+            .replace("create 0640 mypack mypack", "create 0640 www-data www-data"))
+
+
+@pytest.mark.parametrize("backend", ["postgres", "mysql"])
+def test_gunicorn_serves_health_readiness_and_authorization(deployed):
+    with Gunicorn(deployed) as server:
+        assert get(server.url + "/healthz")[0] == 200
+        status, body = get(server.url + "/readyz")
+        assert status == 200, body
+        get(server.url + "/healthz", headers={"Authorization": "Basic dXNlcjpwYXNz"})
+    log = (deployed.instance / "logs" / "mypack.log").read_text()
+    assert "auth=basic" in log and "dXNlcjpwYXNz" not in log
+    assert "Booting worker" in server.log.read_text()
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_hup_under_load_fails_no_request_and_serves_new_code(deployed):
+    with Gunicorn(deployed) as server, Load(server.url, clients=20) as load:
+        time.sleep(3)
+        deployed.set_version("2.0.0")
+        reloaded = time.monotonic()
+        # The unit's ExecReload, with systemd's $MAINPID.
+        command = unit_setting("mypack.service", "ExecReload")
+        subprocess.run(shlex.split(command.replace("$MAINPID", str(server.master_pid()))),
+                       check=True)
+        time.sleep(9)
+    result = load.result
+    assert len(result.responses) > 500
+    assert result.failures == [], f"{len(result.failures)} failed: {result.failures[:5]}"
+    assert result.first_seen("2.0.0") - reloaded <= RELOAD_WITHIN
+    assert result.versions_started_after(reloaded + RELOAD_WITHIN) == {"2.0.0"}
+
+
+class PathUnitWatcher:
+    """What systemd does for mypack-reload.path, without systemd: watch the unit's
+    PathChanged file and run its service's ExecStart when the file changes."""
+
+    def __init__(self, deployment):
+        self.path = Path(for_deployment(unit_setting("mypack-reload.path", "PathChanged"),
+                                        deployment))
+        assert unit_setting("mypack-reload.path", "Unit") == "mypack-reload.service"
+        self.command = for_deployment(unit_setting("mypack-reload.service", "ExecStart"),
+                                      deployment)
+        self.runs = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _stamp(self):
+        info = self.path.stat()
+        return info.st_mtime_ns, info.st_ctime_ns
+
+    def _watch(self):
+        seen = self._stamp()
+        while not self._stop.wait(0.05):
+            if self._stamp() != seen:
+                seen = self._stamp()
+                subprocess.run(shlex.split(self.command), check=True)
+                self.runs += 1
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_touching_start_wsgi_reloads_gunicorn_through_the_path_unit(deployed):
+    assert unit_setting("mypack-reload.path", "PathChanged") == "/srv/mypack/start.wsgi"
+    with Gunicorn(deployed) as server, PathUnitWatcher(deployed) as watcher, \
+            Load(server.url, clients=20) as load:
+        time.sleep(2)
+        deployed.set_version("4.0.0")
+        touched = time.monotonic()
+        deployed.touch()
+        time.sleep(6)
+    assert watcher.runs == 1
+    assert load.result.failures == [], load.result.failures[:5]
+    assert load.result.first_seen("4.0.0") - touched <= RELOAD_WITHIN
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_shipped_gunicorn_config_passes_check_deploy(deployed):
+    report = deployed.mypack("check", "--deploy", "--gunicorn-conf",
+                             deployed.share / "gunicorn.conf.py")
+    assert "no problems found" in report.stdout, report.stdout
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_systemd_units_verify(deployed, tmp_path):
+    units = []
+    for unit in ("mypack.service", "mypack-reload.path", "mypack-reload.service"):
+        (tmp_path / unit).write_text(for_deployment((UNITS / unit).read_text(), deployed))
+        units.append(str(tmp_path / unit))
+    result = subprocess.run(["systemd-analyze", "verify", *units], capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    service = (UNITS / "mypack.service").read_text()
+    for hardening in ("NoNewPrivileges=true", "ProtectSystem=strict", "PrivateTmp=true",
+                      "ReadWritePaths=/srv/mypack/instance", "User=mypack"):
+        assert hardening in service
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_logrotate_rotates_gunicorns_log_and_leaves_mypacks_alone(deployed, tmp_path):
+    config = tmp_path / "mypack.logrotate"
+    config.write_text(for_deployment((ROOT / "deploy" / "logrotate" / "mypack").read_text(),
+                                     deployed))
+    logs = deployed.instance / "logs"
+    with Gunicorn(deployed) as server:
+        get(server.url + "/healthz")
+        before = sorted(p.name for p in logs.iterdir())
+        subprocess.run(["logrotate", "-f", "-s", str(tmp_path / "state"), str(config)],
+                       check=True)
+        # gunicorn reopened its log (USR1): what it logs now lands in the new file.
+        server.reload()
+        wait_for_http(server.url + "/healthz")
+        deadline = time.monotonic() + 10
+        while "Handling signal: hup" not in (logs / "gunicorn.log").read_text():
+            assert time.monotonic() < deadline, "gunicorn kept writing the rotated file"
+            time.sleep(0.2)
+    after = sorted(p.name for p in logs.iterdir())
+    assert "gunicorn.log.1" in after and "Booting worker" in (logs / "gunicorn.log.1").read_text()
+    assert [name for name in after if name.startswith("mypack.log")] == \
+        [name for name in before if name.startswith("mypack.log")]
