@@ -39,8 +39,12 @@ setup(
         "mysqlclient>=2.2",
         # Multi-process-safe rotating log file (mod_wsgi daemons, gunicorn workers).
         "concurrent-log-handler>=0.9.25",
+        # One of the two supported servers; pure Python, so always installed.
+        "gunicorn>=23",
     ],
     extras_require={
+        # The other: mod_wsgi built into the venv (needs apache2-dev for apxs).
+        "apache": ["mod_wsgi>=5"],
         "test": TEST_REQUIRES,
         "dev": TEST_REQUIRES + ["ruff>=0.6"],
     },

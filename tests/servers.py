@@ -135,7 +135,7 @@ def build_deployment(root: Path, wheel: Path) -> Deployment:
     run(SYSTEM_PYTHON, "-m", "venv", deployment.venv)
     pip = [deployment.venv / "bin" / "python", "-m", "pip", "install", "-q"]
     run(*pip, "--upgrade", "pip")
-    run(*pip, wheel, "mod_wsgi", "gunicorn")
+    run(*pip, wheel, "mod_wsgi")
     # start.wsgi comes with the package: no source checkout in a deploy root.
     shutil.copy(deployment.share / "start.wsgi", deployment.start_wsgi)
     for folder in (root / "run", deployment.instance):
@@ -411,3 +411,31 @@ def _version(body: bytes) -> str | None:
         return json.loads(body).get("version")
     except ValueError:
         return None
+
+
+RELOAD_WITHIN = 3.0  # seconds from a reload until only the new code answers
+
+
+def reload_under_load(url: str, deployment: Deployment, version: str, reload,
+                      before: float = 3.0, after: float = 9.0) -> tuple[LoadResult, float]:
+    """20 keep-alive clients on /healthz; midway, new code (``version``) and ``reload()``.
+
+    Returns what the clients saw and the moment of the reload.
+    """
+    with Load(url) as load:
+        time.sleep(before)
+        deployment.set_version(version)
+        moment = time.monotonic()
+        reload()
+        time.sleep(after)
+    return load.result, moment
+
+
+def assert_reloaded_cleanly(result: LoadResult, version: str, moment: float) -> None:
+    """No request failed, and within RELOAD_WITHIN only ``version`` answered."""
+    assert len(result.responses) > 500, "the load was not a load"
+    assert result.failures == [], f"{len(result.failures)} failed: {result.failures[:5]}"
+    first = result.first_seen(version)
+    assert first is not None and first - moment <= RELOAD_WITHIN, (first, moment)
+    assert result.versions_started_after(moment + RELOAD_WITHIN) == {version}
+

@@ -40,7 +40,8 @@ def test_wheel_declares_the_console_script_and_extras(wheel):
     assert "mypack = mypack.cli:main" in archive.read(info).decode()
     metadata = archive.read(info.replace("entry_points.txt", "METADATA")).decode()
     for line in ("Provides-Extra: test", "Provides-Extra: dev", "Requires-Dist: psycopg2",
-                 "Requires-Dist: mysqlclient", "Requires-Dist: flask-migrate"):
+                 "Requires-Dist: mysqlclient", "Requires-Dist: flask-migrate",
+                 "Requires-Dist: gunicorn", "Provides-Extra: apache"):
         assert line in metadata, line
     assert "psycopg2-binary" not in metadata
 
