@@ -12,6 +12,8 @@ VERSION = re.search(r'^__version__ = "([^"]+)"', (HERE / "mypack" / "__init__.py
 
 TEST_REQUIRES = [
     "pytest>=8",
+    # The suite also runs the rate limits against a shared Redis store.
+    "redis>=5",
 ]
 
 setup(
@@ -39,12 +41,18 @@ setup(
         "mysqlclient>=2.2",
         # Multi-process-safe rotating log file (mod_wsgi daemons, gunicorn workers).
         "concurrent-log-handler>=0.9.25",
+        # Sessions and remember cookies, CSRF on every form, per-client rate limits.
+        "flask-login>=0.6.3",
+        "flask-wtf>=1.2",
+        "flask-limiter>=3.5",
         # One of the two supported servers; pure Python, so always installed.
         "gunicorn>=23",
     ],
     extras_require={
         # The other: mod_wsgi built into the venv (needs apache2-dev for apxs).
         "apache": ["mod_wsgi>=5"],
+        # Rate-limit counters shared by all processes: RATELIMIT_STORAGE_URI = "redis://..."
+        "redis": ["redis>=5"],
         "test": TEST_REQUIRES,
         "dev": TEST_REQUIRES + ["ruff>=0.6"],
     },

@@ -38,8 +38,8 @@ preload_app = False
 # Heartbeat files on tmpfs: a slow disk must not make busy workers look dead.
 worker_tmp_dir = "/dev/shm"
 # Pid file and control socket inside the deployment, not in the service user's $HOME.
-pidfile = os.path.join(_root, "run", "gunicorn.pid")
-control_socket = os.path.join(_root, "run", "gunicorn.ctl")
+pidfile = _setting("pidfile", os.path.join(_root, "run", "gunicorn.pid"))
+control_socket = _setting("control_socket", os.path.join(_root, "run", "gunicorn.ctl"))
 # X-Forwarded-* is trusted only from the proxy on this host.
 forwarded_allow_ips = _setting("forwarded_allow_ips", "127.0.0.1")
 # gunicorn's own messages beside mypack's log, in the logs/ folder `mypack init`

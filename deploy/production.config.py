@@ -55,6 +55,21 @@ PERMANENT_SESSION_LIFETIME = 43200
 # Request bodies above 1 MiB get 413.
 MAX_CONTENT_LENGTH = 1048576
 
+# --- HTTPS and proxies -----------------------------------------------------------
+# Plain-HTTP page requests are redirected to HTTPS and the API refuses plain HTTP
+# (/healthz and /readyz answer either way). Serve HTTPS: a *:443 vhost with mod_ssl,
+# or a TLS-terminating proxy in front.
+FORCE_HTTPS = True
+# Browsers use only HTTPS for the site and its subdomains for a year (HSTS).
+HSTS_SECONDS = 31536000
+HSTS_INCLUDE_SUBDOMAINS = True
+# How many reverse proxies in front set X-Forwarded-For / X-Forwarded-Proto.
+# 0 when clients reach this server directly (Apache with mod_ssl); 1 behind one
+# proxy such as nginx in front of gunicorn, which must then set both headers.
+# Never more than there are: clients could forge their address and HTTPS.
+PROXY_FIX_X_FOR = 0
+PROXY_FIX_X_PROTO = 0
+
 # --- Logging ---------------------------------------------------------------------
 # mypack.log, rotated by mypack itself (safe across processes). Create the folder for
 # the service user: install -d -o mypack -g mypack -m 0750 /var/log/mypack
@@ -64,6 +79,13 @@ LOG_LEVEL = "INFO"
 LOG_FORMAT = "text"               # "json" for a log collector
 LOG_TO_STDERR = False             # True: also the Apache error log / the journal
 
+# --- Accounts --------------------------------------------------------------------
+# Per-client login limits count per process with memory:// (several daemons or
+# workers each count alone); the per-email lockout in the database is the hard
+# limit either way. With several processes or nodes, use a shared store, e.g.
+# "redis://127.0.0.1:6379/0" (pip install redis), and drop mypack.W093 below.
+RATELIMIT_STORAGE_URI = "memory://"
+
 # --- mypack check ----------------------------------------------------------------
 # Warnings this deployment accepts, by id (errors cannot be silenced).
-SILENCED_CHECKS = []
+SILENCED_CHECKS = ["mypack.W093"]

@@ -29,6 +29,7 @@ def create_app(config_name: str | None = None, instance_path: str | os.PathLike 
                 instance_relative_config=True)
     configure(app, settings)
     configure_logging(app)
+    register_security(app)
     register_extensions(app)
     register_blueprints(app)
     register_error_handlers(app)
@@ -55,20 +56,30 @@ def configure_logging(app: Flask) -> None:
     logs.init_app(app)
 
 
+def register_security(app: Flask) -> None:
+    """Proxy headers, HTTPS, and the security headers every response carries."""
+    from mypack import security
+
+    security.init_app(app)
+
+
 def register_extensions(app: Flask) -> None:
-    """Bind the database and the migrations to this app."""
+    """The database and migrations; sessions, CSRF and rate limits (mypack.auth)."""
+    from mypack import auth, models  # noqa: F401  (models: every table for migrations)
     from mypack.extensions import db, migrate
 
     db.init_app(app)
     migrate.init_app(app, db)
+    auth.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
     """Attach the site's parts."""
-    from mypack import health, home
+    from mypack import auth, health, home
 
     app.register_blueprint(health.bp)
     app.register_blueprint(home.bp)
+    app.register_blueprint(auth.bp)
     app.jinja_env.globals["mypack_version"] = __version__
 
 
@@ -80,8 +91,10 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    """Make mypack's commands available under plain ``flask --app mypack`` too."""
+    """The account commands (``create-admin``, ``user``), which need the app; and
+    mypack's own, so plain ``flask --app mypack`` has them too."""
+    from mypack.auth.cli import ACCOUNT_COMMANDS
     from mypack.cli import COMMANDS
 
-    for command in COMMANDS:
+    for command in (*COMMANDS, *ACCOUNT_COMMANDS):
         app.cli.add_command(command)

@@ -113,6 +113,48 @@ class Config:
     #: Seconds /readyz waits for the database before answering 503.
     READYZ_TIMEOUT = 2.0
 
+    # Response hardening (mypack/security.py).
+    #: Strict-Transport-Security max-age; 0 sends no HSTS header (production: 1 year).
+    HSTS_SECONDS = 0
+    HSTS_INCLUDE_SUBDOMAINS = True
+    CONTENT_SECURITY_POLICY = ("default-src 'self'; object-src 'none'; frame-ancestors 'none'; "
+                               "base-uri 'self'; form-action 'self'")
+    REFERRER_POLICY = "strict-origin-when-cross-origin"
+    #: Redirect plain-HTTP page requests to HTTPS (the API refuses them instead).
+    FORCE_HTTPS = False
+    # Behind a reverse proxy: how many proxies set each X-Forwarded-* header
+    # (Werkzeug's ProxyFix); 0 trusts none of them.
+    PROXY_FIX_X_FOR = 0
+    PROXY_FIX_X_PROTO = 0
+    PROXY_FIX_X_HOST = 0
+    PROXY_FIX_X_PORT = 0
+    PROXY_FIX_X_PREFIX = 0
+
+    # Accounts (mypack/auth). Password hashes meet OWASP ASVS 5.0: pbkdf2-sha256 with
+    # 600,000 iterations (scrypt at N=2^17 would need 128 MiB per login per thread).
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:600000"
+    PASSWORD_MIN_LENGTH = 8
+    #: Failed logins for one email within LOCKOUT_WINDOW seconds that lock it for
+    #: LOCKOUT_DURATION seconds (kept in the database: holds across processes).
+    LOCKOUT_THRESHOLD = 5
+    LOCKOUT_WINDOW = 15 * 60
+    LOCKOUT_DURATION = 15 * 60
+    #: Per-client limit on login and registration attempts (Flask-Limiter syntax).
+    AUTH_RATE_LIMIT = "10 per minute"
+    #: Where the per-client counters live: "memory://" for one process, a shared
+    #: store such as "redis://127.0.0.1:6379" when several processes serve.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    #: Flask-Login: "basic" marks a session non-fresh when the client changes.
+    SESSION_PROTECTION = "basic"
+    #: Seconds without a request after which a login ends; 0 for none.
+    SESSION_IDLE_TIMEOUT = 30 * 60
+    REMEMBER_COOKIE_DURATION = 30 * 24 * 60 * 60
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+    WTF_CSRF_ENABLED = True
+
     @classmethod
     def defaults(cls) -> dict[str, Any]:
         """Return the class's settings as a fresh dict (lists and dicts copied)."""
@@ -152,6 +194,8 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-secret-key-not-for-production"
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     LOG_DIR = ""
+    # Fast hashing keeps the suite quick; tests of the real cost set it back.
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
 
 
 class ProductionConfig(Config):
@@ -160,6 +204,9 @@ class ProductionConfig(Config):
     name = "production"
     production = True
     SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    HSTS_SECONDS = 365 * 24 * 60 * 60
+    FORCE_HTTPS = True
 
     @classmethod
     def default_database_uri(cls, values, instance_path):

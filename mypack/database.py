@@ -4,6 +4,7 @@ migration state that /readyz and ``mypack check`` report.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,6 +24,12 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def utcnow() -> datetime:
+    """Now in UTC, without tzinfo: stored alike on SQLite, PostgreSQL and MySQL
+    (MySQL's DATETIME keeps no zone), and always meaning UTC."""
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 class Base(DeclarativeBase):

@@ -7,6 +7,7 @@ The JSON shape is ``{"error": {"status": 404, "code": "not_found", "message": ..
 from __future__ import annotations
 
 from flask import Flask, current_app, jsonify, render_template, request
+from flask.globals import request_ctx
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
@@ -33,6 +34,7 @@ def error_response(error: HTTPException, fields: dict | None = None):
         body = {"status": status, "code": code, "message": message, "fields": fields or {}}
         response = jsonify(error=body)
     else:
+        bind_urls_for_refused_host()
         response = current_app.make_response(
             render_template("errors/error.html", error=error, status=status)
         )
@@ -42,6 +44,24 @@ def error_response(error: HTTPException, fields: dict | None = None):
         if name.lower() != "content-type":
             response.headers[name] = value
     return response
+
+
+def bind_urls_for_refused_host() -> None:
+    """Let the error page build its links when Flask refused the request's Host.
+
+    Flask makes the request's URL adapter from the Host header; for a host outside
+    TRUSTED_HOSTS it makes none, and ``url_for`` in the page's layout would fail,
+    turning the 400 into a bare 500. The page's links are paths, so the adapter is
+    bound to a trusted name (never the refused one); the host only shows in
+    ``_external`` URLs, which error pages do not build.
+    """
+    context = request_ctx._get_current_object()
+    if context.url_adapter is not None:
+        return
+    hosts = current_app.config.get("TRUSTED_HOSTS") or ["localhost"]
+    context.url_adapter = current_app.url_map.bind(
+        current_app.config.get("SERVER_NAME") or str(hosts[0]).lstrip("."),
+        script_name=request.script_root or "/", url_scheme=request.scheme)
 
 
 def handle_http_error(error: HTTPException):

@@ -153,6 +153,11 @@ def deployed(deployment, server):
         CONFIG=server.backend, DB_HOST="127.0.0.1", DB_PORT=server.port,
         DB_NAME=TEST_DATABASE, DB_USER=TEST_USER, DB_PASSWORD=TEST_PASSWORD,
         TRUSTED_HOSTS=["127.0.0.1"], READYZ_TIMEOUT=20,
+        # As behind a TLS-terminating proxy: the tests' requests say X-Forwarded-Proto:
+        # https (tests/servers.py), else production redirects them to https://.
+        PROXY_FIX_X_FOR=1, PROXY_FIX_X_PROTO=1,
+        # Per-process rate-limit counters, as the shipped production example accepts.
+        SILENCED_CHECKS=["mypack.W093"],
     )
     deployment.mypack("db", "upgrade")
     deployment.set_version("1.0.0")
@@ -284,6 +289,27 @@ def server(backend, servers) -> Server:
     if backend == "sqlite":
         pytest.skip("needs a database server")
     return _server(servers, backend)
+
+
+@pytest.fixture
+def site(make_app, tmp_path):
+    """A testing app on a migrated SQLite file: for tests where the backend does not matter."""
+    from flask_migrate import upgrade
+
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'site.sqlite'}")
+    with app.app_context():
+        upgrade()
+    return app
+
+
+@pytest.fixture
+def migrated_app(db_app):
+    """``db_app`` (each backend) with the schema at the migration head."""
+    from flask_migrate import upgrade
+
+    with db_app.app_context():
+        upgrade()
+    return db_app
 
 
 @pytest.fixture

@@ -236,13 +236,19 @@ class Gunicorn:
     """gunicorn started with the shipped deploy/gunicorn.conf.py, as the systemd unit does."""
 
     def __init__(self, deployment: Deployment, port: int | None = None, workers: int = 2,
-                 threads: int = 5):
+                 threads: int = 5, name: str = "gunicorn"):
         self.deployment = deployment
         self.port = port or free_port()
+        self.name = name
+        run_dir = deployment.root / "run"
+        # Several named servers on one deploy root (two nodes) keep their own files.
         self.env = {
             "PATH": "/usr/bin:/bin", "MYPACK_DEPLOY_ROOT": str(deployment.root),
             "MYPACK_GUNICORN_BIND": f"127.0.0.1:{self.port}",
             "MYPACK_GUNICORN_WORKERS": str(workers), "MYPACK_GUNICORN_THREADS": str(threads),
+            "MYPACK_GUNICORN_PIDFILE": str(run_dir / f"{name}.pid"),
+            "MYPACK_GUNICORN_CONTROL_SOCKET": str(run_dir / f"{name}.ctl"),
+            "MYPACK_GUNICORN_ERRORLOG": str(deployment.instance / "logs" / f"{name}.log"),
         }
         self.process: subprocess.Popen | None = None
 
@@ -252,10 +258,10 @@ class Gunicorn:
 
     @property
     def log(self) -> Path:
-        return self.deployment.instance / "logs" / "gunicorn.log"
+        return self.deployment.instance / "logs" / f"{self.name}.log"
 
     def master_pid(self) -> int:
-        return int((self.deployment.root / "run" / "gunicorn.pid").read_text())
+        return int((self.deployment.root / "run" / f"{self.name}.pid").read_text())
 
     def __enter__(self) -> Gunicorn:
         # As the systemd unit runs it: the whole server as the service user.
@@ -329,16 +335,50 @@ def wait_gone(pid: int, timeout: float = 30) -> None:
     os.kill(pid, signal.SIGKILL)
 
 
-def get(url: str, headers: dict | None = None, timeout: float = 30) -> tuple[int, bytes]:
-    """One GET on a new connection: (status, body)."""
+#: What the TLS-terminating proxy in front of a deployment adds; the deployments trust
+#: it (PROXY_FIX_X_PROTO), else production redirects plain HTTP to https://.
+FORWARDED_HTTPS = {"X-Forwarded-Proto": "https"}
+
+
+def fetch(url: str, headers: dict | None = None, timeout: float = 30,
+          https: bool = True) -> tuple[int, http.client.HTTPMessage, bytes]:
+    """One GET on a new connection: (status, headers, body).
+
+    ``https``: as if through the TLS proxy in front; False for plain HTTP, as a load
+    balancer probes.
+    """
     match = re.fullmatch(r"http://([^:/]+):(\d+)(/.*)", url)
     connection = http.client.HTTPConnection(match[1], int(match[2]), timeout=timeout)
     try:
-        connection.request("GET", match[3], headers=headers or {})
+        connection.request("GET", match[3],
+                           headers={**(FORWARDED_HTTPS if https else {}), **(headers or {})})
         response = connection.getresponse()
-        return response.status, response.read()
+        return response.status, response.headers, response.read()
     finally:
         connection.close()
+
+
+def get(url: str, headers: dict | None = None, timeout: float = 30,
+        https: bool = True) -> tuple[int, bytes]:
+    """One GET on a new connection: (status, body); ``https`` as for :func:`fetch`."""
+    status, _, body = fetch(url, headers, timeout, https)
+    return status, body
+
+
+def assert_served_behind_a_tls_proxy(url: str) -> None:
+    """Plain HTTP: the health endpoints answer, pages redirect to https://, the API refuses.
+    Through the proxy (X-Forwarded-Proto: https): pages with the security headers and HSTS."""
+    for path in ("/healthz", "/readyz"):
+        assert get(url + path, https=False)[0] == 200, path
+    status, headers, _ = fetch(url + "/?from=plain", https=False)
+    assert (status, headers["Location"]) == (301, "https" + url[4:] + "/?from=plain")
+    assert get(url + "/api/v1/orders", https=False)[0] == 403
+    status, headers, body = fetch(url + "/")
+    assert status == 200 and "mypack café".encode() in body
+    assert headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert "object-src 'none'" in headers["Content-Security-Policy"]
 
 
 @dataclass
@@ -364,11 +404,14 @@ class LoadResult:
 
 
 class Load:
-    """``clients`` keep-alive connections sending GETs in a loop, for a bounded time."""
+    """``clients`` keep-alive connections sending GETs in a loop, for a bounded time,
+    as if through the TLS proxy in front (``headers``)."""
 
-    def __init__(self, url: str, clients: int = 20, path: str = "/healthz"):
+    def __init__(self, url: str, clients: int = 20, path: str = "/healthz",
+                 headers: dict | None = None):
         match = re.fullmatch(r"http://([^:/]+):(\d+)", url)
         self.host, self.port, self.path, self.clients = match[1], int(match[2]), path, clients
+        self.headers = FORWARDED_HTTPS if headers is None else headers
         self.result = LoadResult()
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -391,7 +434,7 @@ class Load:
         while not self._stop.is_set():
             started = time.monotonic()
             try:
-                connection.request("GET", self.path)
+                connection.request("GET", self.path, headers=self.headers)
                 response = connection.getresponse()
                 body = response.read()
                 version = _version(body) if response.status == 200 else None

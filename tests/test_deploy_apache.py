@@ -20,6 +20,7 @@ from .servers import (
     Apache,
     Load,
     assert_reloaded_cleanly,
+    assert_served_behind_a_tls_proxy,
     chown_tree,
     get,
     reload_under_load,
@@ -56,6 +57,12 @@ def test_apache_serves_health_readiness_and_authorization(deployed):
     assert "GET /healthz 200" in log
     assert "auth=bearer" in log, "Authorization did not reach the app (WSGIPassAuthorization)"
     assert "abc123" not in log
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_apache_behind_a_tls_proxy_redirects_plain_http_but_not_health(deployed):
+    with Apache(deployed) as apache:
+        assert_served_behind_a_tls_proxy(apache.url)
 
 
 @pytest.mark.parametrize("backend", ["postgres"])

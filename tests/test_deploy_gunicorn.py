@@ -13,6 +13,7 @@ from .servers import (
     ROOT,
     Gunicorn,
     assert_reloaded_cleanly,
+    assert_served_behind_a_tls_proxy,
     get,
     reload_under_load,
     wait_for_http,
@@ -46,6 +47,12 @@ def test_gunicorn_serves_health_readiness_and_authorization(deployed):
     log = (deployed.instance / "logs" / "mypack.log").read_text()
     assert "auth=basic" in log and "dXNlcjpwYXNz" not in log
     assert "Booting worker" in server.log.read_text()
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_gunicorn_behind_a_tls_proxy_redirects_plain_http_but_not_health(deployed):
+    with Gunicorn(deployed) as server:
+        assert_served_behind_a_tls_proxy(server.url)
 
 
 @pytest.mark.parametrize("backend", ["postgres"])

@@ -4,6 +4,8 @@ import pytest
 from werkzeug.exceptions import Forbidden
 
 STRONG_KEY = "Qm8dT2xLw9Pz-" * 5
+#: Production redirects plain HTTP (FORCE_HTTPS): its tests ask over HTTPS.
+HTTPS = "https://localhost"
 
 
 @pytest.fixture
@@ -67,7 +69,8 @@ def test_413_for_an_oversized_body(make_app):
 
 @pytest.mark.parametrize("accept", ["text/html", "application/json"])
 def test_production_500_leaks_nothing(production_app, accept):
-    response = production_app.test_client().get("/explode", headers={"Accept": accept})
+    response = production_app.test_client().get("/explode", headers={"Accept": accept},
+                                                base_url=HTTPS)
     assert response.status_code == 500
     for leak in ("Traceback", "RuntimeError", "SELECT", "topsecret", STRONG_KEY):
         assert leak not in response.text
@@ -75,7 +78,7 @@ def test_production_500_leaks_nothing(production_app, accept):
 
 
 def test_production_403_page(production_app):
-    response = production_app.test_client().get("/forbidden")
+    response = production_app.test_client().get("/forbidden", base_url=HTTPS)
     assert response.status_code == 403 and "403 Forbidden" in response.text
 
 

@@ -6,18 +6,15 @@ The one exception is ``--gunicorn-conf``: that file is the operator's Python and
 as gunicorn runs it, side effects included.
 
 ``--deploy`` adds what a production installation must pass (the security bar's list,
-after Django's ``check --deploy``). Bar items not checked yet, because the feature
-they guard does not exist yet; the changes that add it extend this module:
+after Django's ``check --deploy``): settings.py (production, secret key, cookies,
+session lifetime, limits, HSTS, HTTPS, CSP, proxies, engine), accounts.py (remember
+cookie, idle timeout, CSRF, password hashing, rate-limit storage), files.py (the
+instance folder and its modes), and with ``--vhost``/``--gunicorn-conf`` servers.py.
 
-- remember-me cookie flags and duration, session idle timeout: no login yet;
-- CSRF protection and its exempt views: no forms yet;
-- HSTS, the HTTPS redirect and the security headers: mypack sends none yet;
-- password hashing parameters: no passwords yet;
-- ProxyFix: the app does not use it yet (gunicorn's ``forwarded_allow_ips`` is checked).
-
-Nothing to check for the rest of those items: the log handler is always the
-multi-process-safe one (``mypack/logs.py``), and which server runs the app is not a
-setting (DEBUG is checked; ``mypack run`` is documented as development only).
+Nothing to check for the rest of the bar: the log handler is always the
+multi-process-safe one (``mypack/logs.py``), the security headers are always sent
+(``mypack/security.py``), and which server runs the app is not a setting (DEBUG is
+checked; ``mypack run`` is documented as development only).
 """
 
 from __future__ import annotations
@@ -61,11 +58,18 @@ CHECKS = {
     "mypack.E043": "session cookie SameSite not Lax or Strict",
     "mypack.E044": "PERMANENT_SESSION_LIFETIME over 12 hours",
     "mypack.E045": "MAX_CONTENT_LENGTH not set",
+    "mypack.E046": "HSTS_SECONDS below one year",
+    "mypack.E047": "HSTS_INCLUDE_SUBDOMAINS off",
+    "mypack.E048": "FORCE_HTTPS off",
+    "mypack.E049": "CONTENT_SECURITY_POLICY empty or without object-src 'none'",
     "mypack.E050": "instance folder inside the installed package",
     "mypack.E051": "instance folder inside the static folder",
     "mypack.W052": "instance folder readable by others",
     "mypack.E053": "config.py with secrets readable by others",
     "mypack.E054": "instance folder or config.py writable by others",
+    "mypack.W055": "CSP frame-ancestors other than 'none'",
+    "mypack.E056": "REFERRER_POLICY not a Referrer-Policy value",
+    "mypack.E057": "PROXY_FIX_* or HSTS_SECONDS not a whole number >= 0",
     "mypack.E060": "vhost file unreadable",
     "mypack.E061": "vhost without WSGIPassAuthorization On",
     "mypack.E062": "vhost without WSGIDaemonProcess",
@@ -79,6 +83,15 @@ CHECKS = {
     "mypack.E072": "gunicorn forwarded_allow_ips is *",
     "mypack.E073": "gunicorn preload_app on",
     "mypack.W074": "gunicorn timeout not above DB_STATEMENT_TIMEOUT",
+    "mypack.E080": "remember cookie not Secure",
+    "mypack.E081": "remember cookie not HttpOnly",
+    "mypack.E082": "remember cookie SameSite not Lax or Strict",
+    "mypack.E083": "REMEMBER_COOKIE_DURATION over 30 days",
+    "mypack.E084": "no session idle timeout",
+    "mypack.E090": "CSRF protection off",
+    "mypack.W091": "views exempt from CSRF",
+    "mypack.E092": "password hashing below OWASP ASVS 5.0",
+    "mypack.W093": "rate-limit counters kept per process (memory://)",
 }
 
 

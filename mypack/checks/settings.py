@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from mypack.checks.accounts import account_findings
 from mypack.checks.files import (
     check_instance_location,
     check_instance_modes,
@@ -12,9 +13,17 @@ from mypack.checks.files import (
     check_secret_key_file,
 )
 from mypack.checks.findings import Finding, as_seconds
+from mypack.security import PROXY_FIX_SETTINGS, is_count
 
 #: The longest PERMANENT_SESSION_LIFETIME --deploy accepts, in seconds.
 MAX_SESSION_SECONDS = 12 * 60 * 60
+#: The shortest HSTS max-age --deploy accepts: a year, as the browsers' preload lists ask.
+MIN_HSTS_SECONDS = 365 * 24 * 60 * 60
+#: The values a Referrer-Policy header may hold (W3C Referrer Policy), case as written.
+REFERRER_POLICIES = frozenset({
+    "no-referrer", "no-referrer-when-downgrade", "origin", "origin-when-cross-origin",
+    "same-origin", "strict-origin", "strict-origin-when-cross-origin", "unsafe-url",
+})
 
 
 def check_settings(settings, deploy: bool = False) -> list[Finding]:
@@ -22,6 +31,7 @@ def check_settings(settings, deploy: bool = False) -> list[Finding]:
     findings = [Finding(*pair) for pair in settings.findings()]
     findings += check_secret_key_file(settings.instance_path, deploy)
     findings += check_log_dir(settings.values.get("LOG_DIR") or "")
+    findings += check_counts(settings.values)
     if deploy:
         findings += deploy_findings(settings)
     return findings
@@ -37,9 +47,13 @@ def deploy_findings(settings) -> list[Finding]:
         *check_session_cookie(values),
         *check_session_lifetime(values),
         *check_max_content_length(values),
+        *check_https(values),
+        *check_content_security_policy(values),
+        *check_referrer_policy(values),
         *check_engine_settings(values),
         *check_instance_location(settings.instance_path),
         *check_instance_modes(settings),
+        *account_findings(values),
     ]
 
 
@@ -139,3 +153,81 @@ def check_engine_settings(values: Mapping[str, Any]) -> list[Finding]:
                                                "so connections the server closed fail requests; "
                                                "remove that override"))
     return findings
+
+
+def check_counts(values: Mapping[str, Any]) -> list[Finding]:
+    """PROXY_FIX_* and HSTS_SECONDS are whole numbers of 0 or more; create_app refuses others."""
+    names = [*PROXY_FIX_SETTINGS.values(), "HSTS_SECONDS"]
+    return [Finding("mypack.E057", f"{name} is {values.get(name)!r}; it must be a whole number, "
+                                   "0 or more (PROXY_FIX_*: how many proxies in front set that "
+                                   "header; HSTS_SECONDS: seconds)")
+            for name in names if not is_count(values.get(name, 0))]
+
+
+def check_https(values: Mapping[str, Any]) -> list[Finding]:
+    """HTTPS is required, and browsers keep to it for a year, subdomains included (HSTS)."""
+    findings = []
+    if not values.get("FORCE_HTTPS"):
+        findings.append(Finding("mypack.E048", "FORCE_HTTPS is off, so pages are served over "
+                                               "plain HTTP and the API answers it; set it True"))
+    seconds = values.get("HSTS_SECONDS", 0)
+    if is_count(seconds) and seconds < MIN_HSTS_SECONDS:  # not a number: E057 says so
+        findings.append(Finding("mypack.E046", f"HSTS_SECONDS is {seconds}, so browsers do not "
+                                               "keep to HTTPS for long (0: not at all); set "
+                                               f"at least {MIN_HSTS_SECONDS} (one year)"))
+    if not values.get("HSTS_INCLUDE_SUBDOMAINS"):
+        findings.append(Finding("mypack.E047", "HSTS_INCLUDE_SUBDOMAINS is off, so a plain-HTTP "
+                                               "subdomain can set cookies for the site; set it "
+                                               "True"))
+    return findings
+
+
+def csp_sources(policy: str, directive: str) -> list[str] | None:
+    """The sources of one directive of a Content-Security-Policy, None when it is absent.
+
+    As browsers read it: directive names in any case, the first of duplicates wins.
+    """
+    for part in policy.split(";"):
+        words = part.split()
+        if words and words[0].lower() == directive:
+            return [word.lower() for word in words[1:]]
+    return None
+
+
+def check_content_security_policy(values: Mapping[str, Any]) -> list[Finding]:
+    """The CSP allows no plugins (object-src 'none'), and no framing beyond X-Frame-Options.
+
+    Without a frame-ancestors directive, the X-Frame-Options: DENY mypack always sends
+    forbids framing; with one, browsers follow it instead.
+    """
+    policy = str(values.get("CONTENT_SECURITY_POLICY") or "")
+    findings = []
+    objects = csp_sources(policy, "object-src")
+    if objects is None:  # browsers fall back to default-src
+        objects = csp_sources(policy, "default-src")
+    if not policy:
+        findings.append(Finding("mypack.E049", "CONTENT_SECURITY_POLICY is empty, so no "
+                                               "Content-Security-Policy is sent; keep the "
+                                               "default or write one with object-src 'none'"))
+    elif objects not in ([], ["'none'"]):  # no sources at all means 'none' too
+        findings.append(Finding("mypack.E049", "CONTENT_SECURITY_POLICY lets plugins load "
+                                               "(no object-src 'none'); add object-src 'none'"))
+    ancestors = csp_sources(policy, "frame-ancestors")
+    if ancestors is not None and ancestors != ["'none'"]:
+        findings.append(Finding("mypack.W055", "CONTENT_SECURITY_POLICY has frame-ancestors "
+                                               f"{' '.join(ancestors) or '(empty)'}, which "
+                                               "browsers follow instead of X-Frame-Options: "
+                                               "DENY; use frame-ancestors 'none' unless those "
+                                               "sites must frame this one"))
+    return findings
+
+
+def check_referrer_policy(values: Mapping[str, Any]) -> list[Finding]:
+    """REFERRER_POLICY is a Referrer-Policy value (or a comma-separated fallback list)."""
+    value = values.get("REFERRER_POLICY")
+    tokens = [token.strip() for token in value.split(",")] if isinstance(value, str) else []
+    if tokens and all(token in REFERRER_POLICIES for token in tokens):
+        return []
+    return [Finding("mypack.E056", f"REFERRER_POLICY {value!r} is not a Referrer-Policy value, "
+                                   "so browsers apply their own; set e.g. "
+                                   "'strict-origin-when-cross-origin' or 'same-origin'")]

@@ -83,7 +83,55 @@
 # TRUSTED_HOSTS = None            # e.g. ["cafe.example.com", "www.cafe.example.com"]
 # READYZ_TIMEOUT = 2.0            # seconds /readyz waits for the database
 
+# --- HTTPS, proxies and security headers ----------------------------------------
+# Plain-HTTP page requests are redirected to HTTPS (301; 308 for POST and the like);
+# the API refuses plain HTTP with 403; /healthz and /readyz answer over either.
+# FORCE_HTTPS = False             # True in production
+# Strict-Transport-Security, sent on HTTPS responses: browsers use only HTTPS for
+# this site for that many seconds. 0 sends none; production: 31536000 (a year, the
+# least `mypack check --deploy` accepts).
+# HSTS_SECONDS = 0
+# HSTS_INCLUDE_SUBDOMAINS = True  # ... and for its subdomains
+# Sent with every response; "" sends none. Keep object-src 'none' (check --deploy).
+# CONTENT_SECURITY_POLICY = ("default-src 'self'; object-src 'none'; frame-ancestors 'none'; "
+#                            "base-uri 'self'; form-action 'self'")
+# REFERRER_POLICY = "strict-origin-when-cross-origin"
+# Behind reverse proxies (Werkzeug's ProxyFix): how many proxies in front set each
+# X-Forwarded-* header. 0 trusts none, right when clients reach this server directly;
+# never more than there are proxies, or clients can forge the value.
+# PROXY_FIX_X_FOR = 0             # the client's address (per-client rate limits)
+# PROXY_FIX_X_PROTO = 0           # http or https (FORCE_HTTPS, HSTS)
+# PROXY_FIX_X_HOST = 0            # the Host asked for (checked against TRUSTED_HOSTS)
+# PROXY_FIX_X_PORT = 0
+# PROXY_FIX_X_PREFIX = 0          # the path the site is mounted under
+
 # --- mypack check ---------------------------------------------------------------
 # Warning ids `mypack check` does not report, e.g. ["mypack.W052"] (also
 # `mypack check --silence ID`). Errors cannot be silenced. The README lists every id.
 # SILENCED_CHECKS = []
+
+# --- Accounts ---------------------------------------------------------------------
+# Password hashes: pbkdf2-sha256, 600,000 iterations (OWASP ASVS 5.0). Hashes made
+# with other parameters are upgraded at the user's next login.
+# PASSWORD_HASH_METHOD = "pbkdf2:sha256:600000"
+# PASSWORD_MIN_LENGTH = 8         # common passwords are refused as well
+# Per-email lockout, kept in the database so it holds across processes and nodes:
+# LOCKOUT_THRESHOLD failures within LOCKOUT_WINDOW seconds lock the email for
+# LOCKOUT_DURATION seconds (the right password included; `mypack user unlock`).
+# LOCKOUT_THRESHOLD = 5
+# LOCKOUT_WINDOW = 900
+# LOCKOUT_DURATION = 900
+# Per-client limit on login and registration posts (Flask-Limiter syntax).
+# AUTH_RATE_LIMIT = "10 per minute"
+# Where those counters live: "memory://" counts per process; with several processes
+# (mod_wsgi daemons, gunicorn workers, nodes) use a shared store such as
+# "redis://127.0.0.1:6379" (pip install redis).
+# RATELIMIT_STORAGE_URI = "memory://"
+# RATELIMIT_HEADERS_ENABLED = True
+# SESSION_PROTECTION = "basic"    # Flask-Login: "basic", "strong" or None
+# SESSION_IDLE_TIMEOUT = 1800     # seconds idle before a login ends; 0 for never
+# REMEMBER_COOKIE_DURATION = 2592000  # "remember me": 30 days at most
+# REMEMBER_COOKIE_HTTPONLY = True
+# REMEMBER_COOKIE_SAMESITE = "Lax"
+# REMEMBER_COOKIE_SECURE = False  # True in production (HTTPS only)
+# WTF_CSRF_ENABLED = True         # CSRF tokens on every form

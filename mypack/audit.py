@@ -1,0 +1,62 @@
+"""The audit log: who did what to which account, from where, in which request."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from datetime import datetime
+
+from flask import g, has_request_context, request
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mypack.database import utcnow
+from mypack.extensions import db
+
+#: The events recorded, for the admin's filters and the README.
+EVENTS = ("login_success", "login_failure", "lockout", "logout", "password_change",
+          "password_reset", "role_change", "activate", "deactivate", "unlock", "register")
+
+
+class AuditEvent(db.Model):
+    """One security-relevant event. Rows are only ever added."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    event: Mapped[str] = mapped_column(String(32), index=True)
+    # Kept when the user is deleted: the trail must outlive the account.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"),
+                                                index=True)
+    #: The email given (for failures the account may not exist).
+    email: Mapped[str | None] = mapped_column(String(254))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    request_id: Mapped[str | None] = mapped_column(String(128))
+    detail: Mapped[str] = mapped_column(String(500), default="")
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry for the uid (containers)
+        return f"uid {os.getuid()}"
+
+
+def record(event: str, user=None, email: str | None = None, detail: str = "") -> AuditEvent:
+    """Add an event to the session (the caller commits), with the request's address and id.
+
+    Outside a request (``mypack user ...``) the detail names the operating-system
+    user who ran the command instead.
+    """
+    if not has_request_context():
+        detail = "; ".join(filter(None, [detail, f"command line, as {_os_user()}"]))
+    entry = AuditEvent(
+        event=event, user_id=user.id if user is not None else None,
+        email=email if email is not None else getattr(user, "email", None),
+        ip=request.remote_addr if has_request_context() else None,
+        request_id=g.get("request_id") if has_request_context() else None,
+        detail=detail[:500],
+    )
+    db.session.add(entry)
+    return entry

@@ -1,0 +1,83 @@
+"""Accounts: registration, login with lockout and rate limits, sessions, roles.
+
+``init_app`` wires Flask-Login (sessions and remember cookies), Flask-WTF (CSRF on
+every form) and Flask-Limiter (per-client limits) to the app.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, Flask, flash, redirect, request, session, url_for
+from flask_login import current_user, logout_user
+
+from mypack.errors import error_response, wants_json
+from mypack.extensions import csrf, db, limiter, login_manager
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+#: How often the idle timer in the session is refreshed (each write resends the cookie).
+IDLE_RESOLUTION = 60
+
+
+def init_app(app: Flask) -> None:
+    """Sessions, CSRF and rate limits for the whole app (the pages are ``bp``)."""
+    login_manager.init_app(app)
+    login_manager.session_protection = app.config["SESSION_PROTECTION"]
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see this page."
+    login_manager.login_message_category = "info"
+    csrf.init_app(app)
+    limiter.init_app(app)
+    app.before_request(_end_idle_session)
+
+
+@login_manager.user_loader
+def load_user(login_id: str):
+    """The user of a session or remember cookie, if its token is still the user's."""
+    from mypack.auth.models import User
+
+    user_id, _, token = login_id.partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_token != token:
+        return None
+    return user
+
+
+@login_manager.unauthorized_handler
+def _unauthorized():
+    """JSON clients get 401; browsers go to the login page and come back."""
+    from werkzeug.exceptions import Unauthorized
+
+    if wants_json():
+        return error_response(Unauthorized("Log in to use this resource."))
+    flash(login_manager.login_message, login_manager.login_message_category)
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def _end_idle_session():
+    """Log out a session unused for SESSION_IDLE_TIMEOUT seconds (not remember-me ones)."""
+    from flask import current_app
+
+    timeout = current_app.config["SESSION_IDLE_TIMEOUT"]
+    if not timeout or request.endpoint in ("static", "health.healthz", "health.readyz"):
+        return None
+    remembered = session.get("remember") or (
+        current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies)
+    if not current_user.is_authenticated or remembered:
+        return None
+    now = int(time.time())
+    last_seen = session.get("last_seen", now)
+    if now - last_seen > timeout:
+        logout_user()
+        session.clear()
+        flash("Your session expired; please log in again.", "info")
+        return None
+    if now - last_seen >= IDLE_RESOLUTION or "last_seen" not in session:
+        session["last_seen"] = now
+    return None
+
+
+from mypack.auth import views  # noqa: E402,F401  (routes register on bp)

@@ -1,0 +1,47 @@
+"""The account forms (Flask-WTF: every form carries a CSRF token)."""
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
+
+from mypack.auth.passwords import MAX_LENGTH, password_problem
+
+EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter an email address.")
+
+
+class NewPassword:
+    """The password policy as a form validator."""
+
+    def __call__(self, form, field):
+        email = form.email.data if hasattr(form, "email") else ""
+        problem = password_problem(field.data or "", email or "")
+        if problem:
+            raise ValidationError(problem)
+
+
+class LoginForm(FlaskForm):
+    email = StringField("Email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
+    remember = BooleanField("Remember me for 30 days")
+
+
+class RegisterForm(FlaskForm):
+    email = StringField("Email", validators=[DataRequired(), Length(max=254), EMAIL])
+    display_name = StringField("Name", validators=[DataRequired(), Length(max=100)])
+    password = PasswordField("Password", validators=[DataRequired(), NewPassword()])
+    confirm = PasswordField("Repeat the password", validators=[
+        DataRequired(), EqualTo("password", message="The passwords differ.")])
+    accept_terms = BooleanField("I accept the terms of use", validators=[
+        DataRequired(message="Please accept the terms to register.")])
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField("Name", validators=[DataRequired(), Length(max=100)])
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField("Current password",
+                            validators=[DataRequired(), Length(max=MAX_LENGTH)])
+    password = PasswordField("New password", validators=[DataRequired(), NewPassword()])
+    confirm = PasswordField("Repeat the new password", validators=[
+        DataRequired(), EqualTo("password", message="The passwords differ.")])

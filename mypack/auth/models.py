@@ -1,0 +1,79 @@
+"""Accounts: users with a role, and the per-email login throttle."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from mypack.database import utcnow
+from mypack.extensions import db
+
+#: Roles from least to most rights; a role has the rights of those before it.
+ROLES = ("customer", "staff", "admin")
+
+
+def new_session_token() -> str:
+    """A random token; changing it ends every session and remember cookie of a user."""
+    return secrets.token_urlsafe(24)
+
+
+def normalize_email(email: str) -> str:
+    """Emails are stored and compared in lower case: unique whatever the spelling."""
+    return (email or "").strip().lower()
+
+
+class User(UserMixin, db.Model):
+    """Someone who can log in: a customer, staff member or admin."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('customer', 'staff', 'admin')", name="role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="customer")
+    active: Mapped[bool] = mapped_column(default=True)
+    #: Part of the login id: rotated at logout and password change, so copies of
+    #: old session and remember cookies stop working everywhere at once.
+    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    def get_id(self) -> str:
+        """Flask-Login's id: the user id and the current session token."""
+        return f"{self.id}:{self.session_token}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def has_role(self, role: str) -> bool:
+        """Whether the user has at least the rights of ``role``."""
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+    def end_sessions(self) -> None:
+        """Invalidate every session and remember cookie of this user."""
+        self.session_token = new_session_token()
+
+    def __repr__(self) -> str:
+        return f"<User {self.id} {self.email} {self.role}>"
+
+
+class LoginThrottle(db.Model):
+    """Failed logins per email, kept in the database so the lockout holds across
+    processes and nodes. Unknown emails get rows too: the answer to a login must not
+    reveal whether an account exists."""
+
+    __tablename__ = "login_throttles"
+
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    window_started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None]

@@ -1,0 +1,251 @@
+"""What can happen to an account, with its rules, whoever asks: the web pages, the
+command line, later the API and the admin console. Every change is audited.
+
+Functions change the session and commit; they raise domain exceptions that the
+callers turn into responses or messages in one place each.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from mypack import audit
+from mypack.auth.models import ROLES, LoginThrottle, User, normalize_email
+from mypack.auth.passwords import (
+    hash_password,
+    needs_rehash,
+    password_problem,
+    verify_password,
+    waste_time_like_a_check,
+)
+from mypack.database import utcnow
+from mypack.extensions import db
+
+
+class AccountLocked(Exception):
+    """Too many failed logins for this email; ``retry_after`` seconds until it opens."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"locked for {retry_after} more seconds")
+        self.retry_after = retry_after
+
+
+class AccountInactive(Exception):
+    """The password was right but the account is deactivated."""
+
+
+class AccountError(ValueError):
+    """A change that breaks a rule (unknown user, weak password, last admin ...)."""
+
+
+def find_user(email: str) -> User | None:
+    """The user with this email, in any spelling, or None."""
+    return db.session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
+def get_user(email: str) -> User:
+    """The user with this email; :raise AccountError: there is none."""
+    user = find_user(email)
+    if user is None:
+        raise AccountError(f"no user with email {normalize_email(email)}")
+    return user
+
+
+# --- login --------------------------------------------------------------------------------
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user whose email and password these are, or None.
+
+    :raise AccountLocked: too many failures for this email (the right password too).
+    :raise AccountInactive: right password, deactivated account.
+    """
+    email = normalize_email(email)
+    retry_after = _seconds_locked(email)
+    if retry_after:
+        raise AccountLocked(retry_after)
+    user = find_user(email)
+    if user is None:
+        waste_time_like_a_check(password)
+    elif verify_password(user.password_hash, password):
+        if not user.active:
+            audit.record("login_failure", user, detail="account deactivated")
+            db.session.commit()
+            raise AccountInactive()
+        _login_succeeded(user, password)
+        return user
+    _login_failed(email, user)
+    return None
+
+
+def _seconds_locked(email: str) -> int:
+    throttle = db.session.get(LoginThrottle, email)
+    if throttle is None or throttle.locked_until is None:
+        return 0
+    remaining = (throttle.locked_until - utcnow()).total_seconds()
+    return math.ceil(remaining) if remaining > 0 else 0
+
+
+def _login_succeeded(user: User, password: str) -> None:
+    db.session.execute(LoginThrottle.__table__.delete().where(LoginThrottle.email == user.email))
+    if needs_rehash(user.password_hash):
+        # Stored with weaker parameters: now that we have the password, upgrade it.
+        user.password_hash = hash_password(password)
+    user.last_login_at = utcnow()
+    audit.record("login_success", user)
+    db.session.commit()
+
+
+def _login_failed(email: str, user: User | None) -> None:
+    """Count the failure; lock the email when it reaches the threshold in the window."""
+    config = current_app.config
+    now = utcnow()
+    throttle = _throttle_for_update(email, now)
+    if throttle.window_started_at < now - timedelta(seconds=config["LOCKOUT_WINDOW"]):
+        throttle.failures, throttle.window_started_at = 0, now
+    throttle.failures += 1
+    audit.record("login_failure", user, email=email)
+    if throttle.failures >= config["LOCKOUT_THRESHOLD"]:
+        throttle.locked_until = now + timedelta(seconds=config["LOCKOUT_DURATION"])
+        throttle.failures = 0
+        audit.record("lockout", user, email=email,
+                     detail=f"{config['LOCKOUT_THRESHOLD']} failures")
+    db.session.commit()
+
+
+def _throttle_for_update(email: str, now: datetime) -> LoginThrottle:
+    # Row lock (PostgreSQL, MySQL): concurrent failures in several processes each
+    # count. A first failure inserts the row; a concurrent insert loses and retries.
+    query = select(LoginThrottle).where(LoginThrottle.email == email).with_for_update()
+    throttle = db.session.scalar(query)
+    if throttle is not None:
+        return throttle
+    try:
+        with db.session.begin_nested():
+            db.session.add(LoginThrottle(email=email, failures=0, window_started_at=now))
+    except IntegrityError:
+        pass
+    return db.session.scalar(query)
+
+
+def unlock(email: str) -> None:
+    """Forget the failures and lock of an email (``mypack user unlock``).
+
+    Emails without an account are locked alike, so they can be unlocked too; an email
+    neither known nor locked is an error (most likely a typo).
+    """
+    email = normalize_email(email)
+    user = find_user(email)
+    throttle = db.session.get(LoginThrottle, email)
+    if user is None and throttle is None:
+        raise AccountError(f"no user with email {email}, and no lock on it")
+    if throttle is not None:
+        db.session.delete(throttle)
+    audit.record("unlock", user, email=email)
+    db.session.commit()
+
+
+# --- accounts -------------------------------------------------------------------------------
+
+def register(email: str, display_name: str, password: str, role: str = "customer") -> User | None:
+    """Create an account; None when the email is taken (the caller must not say so).
+
+    :raise AccountError: the password or role is not acceptable.
+    """
+    email = normalize_email(email)
+    _require_password(password, email)
+    _require_role(role)
+    if find_user(email) is not None:
+        waste_time_like_a_check(password)  # as long as hashing a new password
+        return None
+    user = User(email=email, display_name=display_name.strip(), role=role,
+                password_hash=hash_password(password))
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:  # registered at the same moment by another request
+        db.session.rollback()
+        return None
+    audit.record("register", user)
+    db.session.commit()
+    return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Change a password knowing the current one; ends the user's other sessions.
+
+    :raise AccountError: the current password is wrong or the new one unacceptable.
+    """
+    if not verify_password(user.password_hash, current):
+        raise AccountError("The current password is not right.")
+    _set_password(user, new, "password_change")
+
+
+def reset_password(email: str, new: str) -> User:
+    """Set a password without the current one (an administrator's ``reset-password``)."""
+    user = get_user(email)
+    _set_password(user, new, "password_reset")
+    return user
+
+
+def _set_password(user: User, new: str, event: str) -> None:
+    _require_password(new, user.email)
+    user.password_hash = hash_password(new)
+    user.end_sessions()
+    audit.record(event, user)
+    db.session.commit()
+
+
+def set_role(email: str, role: str) -> User:
+    """Give a user another role; the last active admin keeps theirs."""
+    _require_role(role)
+    user = get_user(email)
+    if user.role == "admin" and role != "admin":
+        _require_another_admin(user)
+    if user.role != role:
+        audit.record("role_change", user, detail=f"{user.role} -> {role}")
+        user.role = role
+        user.end_sessions()  # rights changed: sessions start over
+        db.session.commit()
+    return user
+
+
+def set_active(email: str, active: bool) -> User:
+    """Activate or deactivate a user; deactivation ends their sessions."""
+    user = get_user(email)
+    if not active and user.role == "admin":
+        _require_another_admin(user)
+    if user.active != active:
+        user.active = active
+        if not active:
+            user.end_sessions()
+        audit.record("activate" if active else "deactivate", user)
+        db.session.commit()
+    return user
+
+
+def list_users() -> list[User]:
+    """Every user, by email."""
+    return list(db.session.scalars(select(User).order_by(User.email)))
+
+
+def _require_password(password: str, email: str) -> None:
+    problem = password_problem(password, email)
+    if problem:
+        raise AccountError(problem)
+
+
+def _require_role(role: str) -> None:
+    if role not in ROLES:
+        raise AccountError(f"unknown role {role!r}; roles are: {', '.join(ROLES)}")
+
+
+def _require_another_admin(user: User) -> None:
+    others = db.session.scalar(select(db.func.count()).select_from(User).where(
+        User.role == "admin", User.active.is_(True), User.id != user.id))
+    if not others:
+        raise AccountError(f"{user.email} is the last active admin; make another admin first")

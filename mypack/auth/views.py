@@ -1,0 +1,124 @@
+"""Register, log in, log out, profile: server-rendered pages that work without JavaScript."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.exceptions import TooManyRequests
+
+from mypack import audit
+from mypack.auth import bp, service
+from mypack.auth.forms import LoginForm, PasswordForm, ProfileForm, RegisterForm
+from mypack.auth.redirects import safe_next
+from mypack.extensions import db, limiter
+
+INVALID_LOGIN = "Invalid email or password."
+
+
+def _auth_rate_limit() -> str:
+    return current_app.config["AUTH_RATE_LIMIT"]
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_auth_rate_limit, methods=["POST"])
+def register():
+    """Create a customer account.
+
+    Whether the email was free or taken, the answer is the same redirect and message:
+    the page must not tell which emails have accounts.
+    """
+    form = RegisterForm()
+    if form.validate_on_submit():
+        service.register(form.email.data, form.display_name.data, form.password.data)
+        flash("Thank you for registering. You can log in now.", "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/register.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_auth_rate_limit, methods=["POST"])
+def login():
+    """Log in; honours a ``next`` that stays on this site.
+
+    :raise 429: too many failures for this email (with Retry-After), even with the
+        right password.
+    """
+    target = safe_next(request.args.get("next")) or url_for("home.index")
+    if current_user.is_authenticated:
+        return redirect(target)
+    form = LoginForm()
+    status = 200
+    if not form.validate_on_submit():
+        status = 400 if form.errors else 200
+    else:
+        try:
+            user = service.authenticate(form.email.data, form.password.data)
+        except service.AccountLocked as locked:
+            raise TooManyRequests("Too many failed logins for this account. Try again later.",
+                                  retry_after=locked.retry_after) from None
+        except service.AccountInactive:
+            form.form_errors.append("This account is deactivated.")
+        else:
+            if user is not None:
+                _start_session(user, remember=form.remember.data)
+                flash(f"Welcome, {user.display_name}.", "success")
+                return redirect(target)
+            # The same words whether the email or the password was wrong.
+            form.form_errors.append(INVALID_LOGIN)
+    return render_template("auth/login.html", form=form), status
+
+
+def _start_session(user, remember: bool) -> None:
+    # A fresh session: whatever was in the pre-login one (a planted session id's
+    # data, say) is gone, and the cookie value changes.
+    session.clear()
+    login_user(user, remember=remember)
+    session["remember"] = remember
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """Log out: this session, every other one and all remember cookies end."""
+    user = current_user._get_current_object()
+    user.end_sessions()
+    audit.record("logout", user)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("You are logged out.", "info")
+    return redirect(url_for("home.index"))
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    """Show the profile; change the display name."""
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        current_user.display_name = form.display_name.data.strip()
+        db.session.commit()
+        flash("Your name is changed.", "success")
+        return redirect(url_for("auth.profile"))
+    status = 400 if form.errors else 200
+    return render_template("auth/profile.html", form=form,
+                           password_form=PasswordForm(formdata=None)), status
+
+
+@bp.post("/password")
+@login_required
+def change_password():
+    """Change the password with the current one; other sessions end, this one stays."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            service.change_password(user, form.current.data, form.password.data)
+        except service.AccountError as error:
+            form.current.errors.append(str(error))
+        else:
+            _start_session(user, remember=bool(session.get("remember")))
+            flash("Your password is changed. Other sessions are logged out.", "success")
+            return redirect(url_for("auth.profile"))
+    return render_template("auth/profile.html", form=ProfileForm(obj=current_user),
+                           password_form=form), 400

@@ -1,0 +1,209 @@
+"""Response hardening: proxy headers, HTTPS, security headers, private logged-in pages.
+
+``init_app`` runs right after logging, so its HTTPS hook comes before every other
+``before_request`` hook (CSRF, rate limits, logins), and its header hook runs on
+every response Flask finishes: views, redirects, and the error pages, including the
+400 for a Host outside TRUSTED_HOSTS.
+
+What each response carries:
+
+- ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY``,
+  ``Cross-Origin-Opener-Policy: same-origin``, and CONTENT_SECURITY_POLICY and
+  REFERRER_POLICY unless set empty. A header the view set itself is kept.
+- ``Strict-Transport-Security`` when HSTS_SECONDS > 0, on HTTPS responses only:
+  browsers ignore it over plain HTTP (RFC 6797, 8.1), where a man in the middle
+  could strip or forge it anyway.
+- ``Cache-Control: private, no-store`` and ``Vary: Cookie`` when the request had a
+  logged-in user (Flask-Login), so no shared cache keeps one user's page for another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, current_app, g, redirect, request
+from werkzeug.exceptions import Forbidden, SecurityError
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from mypack.errors import error_response
+from mypack.exceptions import ConfigError
+
+#: ProxyFix's arguments and the settings that give them.
+PROXY_FIX_SETTINGS = {
+    "x_for": "PROXY_FIX_X_FOR",
+    "x_proto": "PROXY_FIX_X_PROTO",
+    "x_host": "PROXY_FIX_X_HOST",
+    "x_port": "PROXY_FIX_X_PORT",
+    "x_prefix": "PROXY_FIX_X_PREFIX",
+}
+#: Load balancers probe these over plain HTTP; they answer there, never redirect.
+PLAIN_HTTP_PATHS = frozenset({"/healthz", "/readyz"})
+#: Sent with every response whatever the settings.
+FIXED_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+)
+PRIVATE_CACHE_CONTROL = "private, no-store"
+EXTENSION = "mypack.security"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The headers this app sends, computed once from its settings."""
+
+    headers: tuple[tuple[str, str], ...]
+    #: The Strict-Transport-Security value, or None for no HSTS.
+    hsts: str | None
+    force_https: bool
+
+
+def init_app(app: Flask) -> None:
+    """Trust the configured proxies, require HTTPS, and harden every response.
+
+    :raise ConfigError: a PROXY_FIX_* or HSTS_SECONDS setting is not a whole number
+        of 0 or more.
+    """
+    install_proxy_fix(app)
+    policy = policy_from(app.config)
+    app.extensions[EXTENSION] = policy
+    if policy.force_https:
+        app.before_request(require_https)
+    app.after_request(add_security_headers)
+    app.after_request(keep_logged_in_responses_private)
+    watch_logouts(app)
+
+
+def is_count(value: Any) -> bool:
+    """Whether a setting is a whole number of 0 or more (not a bool, not text)."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def proxy_fix_counts(config) -> dict[str, int]:
+    """ProxyFix's arguments: how many proxies set each X-Forwarded-* header.
+
+    :raise ConfigError: a PROXY_FIX_* setting is not a whole number of 0 or more.
+    """
+    counts = {}
+    for argument, name in PROXY_FIX_SETTINGS.items():
+        value = config.get(name, 0)
+        if not is_count(value):
+            raise ConfigError(f"{name} must be the number of proxies in front (0 or more), "
+                              f"not {value!r}")
+        counts[argument] = value
+    return counts
+
+
+def install_proxy_fix(app: Flask) -> None:
+    """Behind proxies, take the client address, scheme, host... from X-Forwarded-*.
+
+    Only as many values as there are proxies are trusted, counted from the right:
+    the ones the proxies appended; anything a client sent before them is ignored.
+    With every count 0 (the default) nothing is wrapped and nothing is trusted.
+    """
+    counts = proxy_fix_counts(app.config)
+    if any(counts.values()):
+        app.wsgi_app = ProxyFix(app.wsgi_app, **counts)
+
+
+def policy_from(config) -> Policy:
+    """The headers to send, from HSTS_*, CONTENT_SECURITY_POLICY and REFERRER_POLICY.
+
+    :raise ConfigError: HSTS_SECONDS is not a whole number of 0 or more.
+    """
+    headers = list(FIXED_HEADERS)
+    for name, setting in (("Content-Security-Policy", "CONTENT_SECURITY_POLICY"),
+                          ("Referrer-Policy", "REFERRER_POLICY")):
+        if config.get(setting):
+            headers.append((name, str(config[setting])))
+    return Policy(tuple(headers), hsts_value(config), bool(config.get("FORCE_HTTPS")))
+
+
+def hsts_value(config) -> str | None:
+    """``max-age=N[; includeSubDomains]``, or None when HSTS_SECONDS is 0."""
+    seconds = config.get("HSTS_SECONDS") or 0
+    if not is_count(seconds):
+        raise ConfigError(f"HSTS_SECONDS must be a whole number of seconds, not {seconds!r}")
+    if not seconds:
+        return None
+    return f"max-age={seconds}" + ("; includeSubDomains"
+                                   if config.get("HSTS_INCLUDE_SUBDOMAINS") else "")
+
+
+def is_api_path(path: str) -> bool:
+    """Whether a path belongs to the JSON API."""
+    return path == "/api" or path.startswith("/api/")
+
+
+def require_https():
+    """Send plain-HTTP requests to HTTPS: pages are redirected, the API refuses.
+
+    The API does not redirect: a client that sent credentials over plain HTTP must
+    notice, not have them silently repeated. GET and HEAD get 301; other methods 308,
+    which keeps the method and body.
+    """
+    if request.is_secure or request.path in PLAIN_HTTP_PATHS:
+        return None
+    if isinstance(request.routing_exception, SecurityError):
+        # A Host outside TRUSTED_HOSTS: its 400 follows; never redirect to that host.
+        return None
+    if is_api_path(request.path):
+        return error_response(Forbidden("The API answers only over HTTPS; send this request "
+                                        "to the https:// address."))
+    code = 301 if request.method in ("GET", "HEAD") else 308
+    return redirect("https://" + request.url.partition("://")[2], code=code)
+
+
+def add_security_headers(response):
+    """Add the security headers the view did not set itself."""
+    policy: Policy = current_app.extensions[EXTENSION]
+    for name, value in policy.headers:
+        response.headers.setdefault(name, value)
+    if policy.hsts and request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", policy.hsts)
+    return response
+
+
+def keep_logged_in_responses_private(response):
+    """A logged-in user's response: no shared cache may store it, and it varies by cookie.
+
+    Flask adds ``Vary: Cookie`` by itself whenever the session was read.
+    """
+    if had_logged_in_user():
+        response.headers["Cache-Control"] = PRIVATE_CACHE_CONTROL
+        response.vary.add("Cookie")
+    return response
+
+
+def had_logged_in_user() -> bool:
+    """Whether a logged-in user took part in this request (Flask-Login).
+
+    Only a user the request already loaded counts: loading one here would cost a
+    database query on every response (a second wait when the database is what
+    failed), run a request loader's credential check again on error responses, and
+    mark every anonymous session as read. A response that never looked at the user
+    does not depend on it. Flask-Login keeps the loaded user in ``g._login_user``.
+    """
+    if not hasattr(current_app, "login_manager"):
+        return False
+    if g.get("_mypack_logged_out"):
+        return True
+    if "_login_user" not in g:
+        return False
+    from flask_login import current_user
+
+    return bool(current_user.is_authenticated)
+
+
+def watch_logouts(app: Flask) -> None:
+    """Note each logout: it puts an anonymous user in place before the response is made."""
+    try:
+        from flask_login import user_logged_out
+    except ImportError:  # no login system installed: nobody logs in or out
+        return
+    user_logged_out.connect(_note_logout, app)
+
+
+def _note_logout(app: Flask, **extra: Any) -> None:
+    g._mypack_logged_out = True
