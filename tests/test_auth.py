@@ -379,3 +379,27 @@ def test_production_cookies_are_secure(instance_path, tmp_path):
     cookies = {c.split("=", 1)[0]: c for c in response.headers.getlist("Set-Cookie")}
     for name in ("session", "remember_token"):
         assert "Secure" in cookies[name] and "HttpOnly" in cookies[name], cookies[name]
+
+
+def test_logged_in_pages_are_private(site):
+    make_user(site)
+    client = site.test_client()
+    login(client)
+    response = client.get("/auth/profile")
+    assert "no-store" in response.headers["Cache-Control"]
+    assert "private" in response.headers["Cache-Control"]
+    assert "Cookie" in response.headers["Vary"]
+
+
+def test_a_failed_login_does_not_echo_the_password(site):
+    make_user(site)
+    response = login(site.test_client(), password="Secret-Guess-77")
+    assert "Secret-Guess-77" not in response.text
+
+
+def test_no_debugger_console_in_production(instance_path):
+    from mypack import create_app
+
+    app = create_app("production", instance_path, SECRET_KEY="Qm8dT2xLw9Pz-" * 5,
+                     SQLALCHEMY_DATABASE_URI="postgresql://u@127.0.0.1:1/d")
+    assert app.test_client().get("/console", base_url="https://localhost").status_code == 404
