@@ -1,5 +1,6 @@
 # mypack developer commands.
-#   make run   - development site on http://127.0.0.1:5000 (creates .venv, instance, database)
+#   make run   - development site on http://127.0.0.1:5000 (creates .venv, instance, database,
+#                demo data: see the printed demo logins)
 #   make test  - the whole test suite (SQLite, PostgreSQL, MariaDB/MySQL)
 
 # Debian's Python: readable by service users such as www-data, unlike a Python in
@@ -27,6 +28,7 @@ install: $(VENV)/.installed
 run: install
 	$(BIN)/mypack init
 	$(BIN)/mypack --config $(CONFIG) db upgrade
+	$(BIN)/mypack --config $(CONFIG) seed-demo
 	$(BIN)/mypack --config $(CONFIG) --debug run --host $(HOST) --port $(PORT)
 
 test: install

@@ -14,6 +14,8 @@ TEST_REQUIRES = [
     "pytest>=8",
     # The suite also runs the rate limits against a shared Redis store.
     "redis>=5",
+    # Drives Debian's /usr/bin/chromium (never a browser of its own) in the browser test.
+    "playwright>=1.40",
 ]
 
 setup(

@@ -75,11 +75,12 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Attach the site's parts."""
-    from mypack import auth, health, home
+    from mypack import auth, health, menu, orders
 
     app.register_blueprint(health.bp)
-    app.register_blueprint(home.bp)
+    app.register_blueprint(menu.bp)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(orders.bp)
     app.jinja_env.globals["mypack_version"] = __version__
 
 
@@ -91,10 +92,11 @@ def register_error_handlers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    """The account commands (``create-admin``, ``user``), which need the app; and
-    mypack's own, so plain ``flask --app mypack`` has them too."""
+    """The commands that need the app (accounts, ``seed-demo``); and mypack's own,
+    so plain ``flask --app mypack`` has them too."""
     from mypack.auth.cli import ACCOUNT_COMMANDS
     from mypack.cli import COMMANDS
+    from mypack.demo import seed_demo_command
 
-    for command in (*COMMANDS, *ACCOUNT_COMMANDS):
+    for command in (*COMMANDS, *ACCOUNT_COMMANDS, seed_demo_command):
         app.cli.add_command(command)

@@ -2,5 +2,7 @@
 
 from mypack.audit import AuditEvent
 from mypack.auth.models import LoginThrottle, User
+from mypack.menu.models import MenuItem, Supplier
+from mypack.orders.models import Order, OrderLine
 
-__all__ = ["AuditEvent", "LoginThrottle", "User"]
+__all__ = ["AuditEvent", "LoginThrottle", "MenuItem", "Order", "OrderLine", "Supplier", "User"]

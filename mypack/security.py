@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app, g, redirect, request
-from werkzeug.exceptions import Forbidden, SecurityError
+from werkzeug.exceptions import BadRequest, Forbidden, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from mypack.errors import error_response
@@ -70,9 +70,24 @@ def init_app(app: Flask) -> None:
     app.extensions[EXTENSION] = policy
     if policy.force_https:
         app.before_request(require_https)
+    app.before_request(refuse_nul_characters)
     app.after_request(add_security_headers)
     app.after_request(keep_logged_in_responses_private)
     watch_logouts(app)
+
+
+def refuse_nul_characters():
+    """400 for a NUL character in the query or a form field.
+
+    No text a visitor sends needs one, and PostgreSQL refuses strings holding it
+    with an error that would otherwise reach the visitor as a 500.
+    """
+    values = [*request.args.values(), *request.args.keys()]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        values += [*request.form.values(), *request.form.keys()]
+    if any("\x00" in value for value in values):
+        return error_response(BadRequest("The request contains a NUL character."))
+    return None
 
 
 def is_count(value: Any) -> bool:

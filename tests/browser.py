@@ -80,3 +80,25 @@ def register_and_login(browser: Browser, email="ada@example.com", password="Flat
     assert status == 302, status
     status, headers, page = browser.submit("/auth/login", {"email": email, "password": password})
     assert status == 302, (status, page[-500:])
+
+
+def hidden_fields(page: str, form_class: str) -> dict[str, str]:
+    """The hidden inputs of the form with this class on a page."""
+    start = page.index(f'class="{form_class}"')
+    form = page[start:page.index("</form>", start)]
+    return dict(re.findall(r'<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"',
+                           form)) | dict(re.findall(
+                               r'<input[^>]*name="([^"]+)"[^>]*type="hidden"[^>]*value="([^"]*)"',
+                               form))
+
+
+def place_order(browser: Browser, quantities: dict[int, int]) -> str:
+    """Choose, review and confirm an order through the pages; return the order's path."""
+    form = {f"qty-{item_id}": str(quantity) for item_id, quantity in quantities.items()}
+    status, _, review = browser.submit("/orders/new", form)
+    assert status == 200, (status, review[-800:])
+    fields = hidden_fields(review, "order-confirm")
+    status, headers, page = browser.request("POST", "/orders/confirm", fields,
+                                            referer="/orders/new")
+    assert status == 302, (status, page[-800:])
+    return urlsplit(headers["Location"]).path

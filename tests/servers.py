@@ -482,3 +482,45 @@ def assert_reloaded_cleanly(result: LoadResult, version: str, moment: float) -> 
     assert first is not None and first - moment <= RELOAD_WITHIN, (first, moment)
     assert result.versions_started_after(moment + RELOAD_WITHIN) == {version}
 
+
+
+class DevelopmentSite:
+    """``make run``'s site: the development server on a fresh instance with the demo
+    data, for the browser test."""
+
+    def __init__(self, instance: Path, port: int | None = None):
+        import sys
+
+        self.instance, self.port = instance, port or free_port()
+        self.mypack = Path(sys.executable).with_name("mypack")
+        self.env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                    "MYPACK_CONFIG": "development", "MYPACK_INSTANCE": str(instance),
+                    "MYPACK_LOG_TO_STDERR": "false"}
+        self.process: subprocess.Popen | None = None
+        self.demo_output = ""
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> DevelopmentSite:
+        run(self.mypack, "init", env=self.env)
+        run(self.mypack, "db", "upgrade", env=self.env)
+        self.demo_output = run(self.mypack, "seed-demo", env=self.env).stdout
+        self.process = subprocess.Popen(
+            [str(self.mypack), "run", "--host", "127.0.0.1", "--port", str(self.port)],
+            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for_http(self.url + "/healthz", process=self.process)
+        return self
+
+    def demo_login(self, role: str) -> tuple[str, str]:
+        """The demo account seed-demo printed for ``role``: (email, password)."""
+        line = next(line for line in self.demo_output.splitlines()
+                    if line.startswith(f"log in as {role}: "))
+        email, password = line.split(": ", 1)[1].split(" / ")
+        return email, password
+
+    def __exit__(self, *exc) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=20)

@@ -190,3 +190,16 @@ def test_a_shared_store_counts_for_every_process(make_app, tmp_path):
     statuses = [login(app.test_client(), email=f"u{n}@example.com", password=WRONG).status_code
                 for n, app in enumerate([first, second] * 6)]
     assert statuses[:10] == [200] * 10 and statuses[10:] == [429, 429]
+
+
+@pytest.mark.parametrize("where", ["form", "query"])
+def test_nul_characters_are_a_400_not_a_500(migrated_app, where):
+    # PostgreSQL refuses NUL in strings; the request must end before reaching it.
+    client = migrated_app.test_client()
+    if where == "form":
+        response = post_form(client, "/auth/login", {"email": "ada\x00@example.com",
+                                                     "password": PASSWORD})
+    else:
+        response = client.get("/?q=flat%00white")
+    assert response.status_code == 400
+    assert "NUL character" in response.text

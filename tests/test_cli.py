@@ -188,6 +188,8 @@ def free_port() -> int:
 
 
 def test_run_serves_the_development_site(instance_path):
+    # The home page is the menu, which needs the schema (`make run` upgrades too).
+    assert run_mypack("--instance", str(instance_path), "db", "upgrade").returncode == 0
     port = free_port()
     server = subprocess.Popen([str(MYPACK), "--instance", str(instance_path), "run",
                                "--host", "127.0.0.1", "--port", str(port)],

@@ -84,8 +84,9 @@ def assert_hardened(response):
 
 # --- security headers ---------------------------------------------------------------------
 
+# HTML pages here are /auth/login: it needs no database (the home page, the menu, does).
 @pytest.mark.parametrize("method, path, headers, status, mimetype", [
-    ("GET", "/", {"Accept": "text/html"}, 200, "text/html"),
+    ("GET", "/auth/login", {"Accept": "text/html"}, 200, "text/html"),
     ("GET", "/healthz", {}, 200, "application/json"),
     ("GET", "/no-such-page", {"Accept": "text/html"}, 404, "text/html"),
     ("GET", "/api/v1/no-such-thing", {}, 404, "application/json"),
@@ -133,7 +134,7 @@ def test_hsts_only_on_https_responses_in_production(prod_client):
 
 
 def test_no_hsts_outside_production(client):
-    response = client.get("/", base_url="https://localhost")
+    response = client.get("/auth/login", base_url="https://localhost")
     assert response.status_code == 200
     assert "Strict-Transport-Security" not in response.headers
 
@@ -183,15 +184,16 @@ def test_health_endpoints_answer_plain_http(prod_client, path):
 
 
 def test_no_redirect_without_force_https(client):
-    assert client.get("/", base_url="http://localhost").status_code == 200
+    assert client.get("/auth/login", base_url="http://localhost").status_code == 200
 
 
 def test_https_behind_a_proxy_needs_proxy_fix(production):
     forwarded = {"X-Forwarded-Proto": "https"}
     # Without ProxyFix anyone could send the header: it is ignored.
-    assert production().test_client().get("/", headers=forwarded,
+    assert production().test_client().get("/auth/login", headers=forwarded,
                                           base_url=PLAIN).status_code == 301
-    response = production(PROXY_FIX_X_PROTO=1).test_client().get("/", headers=forwarded,
+    response = production(PROXY_FIX_X_PROTO=1).test_client().get("/auth/login",
+                                                                  headers=forwarded,
                                                                   base_url=PLAIN)
     assert response.status_code == 200
     assert response.headers["Strict-Transport-Security"] == ONE_YEAR_HSTS
@@ -360,7 +362,7 @@ def test_login_in_the_real_app_is_private(make_app):
 
     client = app.test_client()
     assert is_private(client.get("/test/login"))
-    anonymous = app.test_client().get("/")
+    anonymous = app.test_client().get("/auth/login")
     assert anonymous.status_code == 200
     assert anonymous.headers.get("Cache-Control") != "private, no-store"
 

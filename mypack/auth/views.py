@@ -43,7 +43,7 @@ def login():
     :raise 429: too many failures for this email (with Retry-After), even with the
         right password.
     """
-    target = safe_next(request.args.get("next")) or url_for("home.index")
+    target = safe_next(request.args.get("next")) or url_for("menu.index")
     if current_user.is_authenticated:
         return redirect(target)
     form = LoginForm()
@@ -87,7 +87,7 @@ def logout():
     logout_user()
     session.clear()
     flash("You are logged out.", "info")
-    return redirect(url_for("home.index"))
+    return redirect(url_for("menu.index"))
 
 
 @bp.route("/profile", methods=["GET", "POST"])

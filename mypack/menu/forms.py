@@ -1,0 +1,153 @@
+"""The staff forms for items and suppliers (Flask-WTF: every form carries a CSRF token)."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    Length,
+    Optional,
+    Regexp,
+    StopValidation,
+    ValidationError,
+)
+
+from mypack.menu import CENT, service
+from mypack.menu.models import CATEGORIES, MenuItem, Supplier
+
+NAME_LENGTH = 100
+TEXT_LENGTH = 2000
+#: Prices are below this (and the Numeric(10, 2) column could hold far more).
+PRICE_LIMIT = Decimal("10000")
+#: Digits with at most one point (a minus only to say that prices are not negative);
+#: no exponent, "+", "_", "NaN" or "Infinity", which Decimal() would accept.
+PRICE_PATTERN = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+NAME_TAKEN = "Another supplier has this name."
+EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter an email address.")
+
+
+class Printable:
+    """No control characters: PostgreSQL refuses NUL outright, and none belongs in a
+    name. ``multiline`` text may have line breaks and tabs."""
+
+    LINE = re.compile(r"[\x00-\x1f\x7f]")
+    TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+    def __init__(self, multiline: bool = False):
+        self.pattern = self.TEXT if multiline else self.LINE
+
+    def __call__(self, form, field):
+        if field.data and self.pattern.search(field.data):
+            raise ValidationError("Remove the control characters.")
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def optional_id(value) -> int | None:
+    """A select's value as a row id, or None for the empty choice."""
+    return None if value in ("", None) else int(value)
+
+
+class PriceField(StringField):
+    """A price in the form's text: a Decimal with at most two places, from 0 up to
+    below PRICE_LIMIT, as ``data``; anything else is the field's error."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        text = valuelist[0].strip()
+        self.data = None
+        if not text:
+            raise ValueError("Enter a price.")
+        if len(text) > 20 or not PRICE_PATTERN.fullmatch(text):
+            raise ValueError("Enter a price such as 3.20.")
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            raise ValueError("Enter a price such as 3.20.") from None
+        if value < 0:
+            raise ValueError("The price cannot be negative.")
+        if value >= PRICE_LIMIT:
+            raise ValueError(f"The price must be below {PRICE_LIMIT}.")
+        if value != value.quantize(CENT):
+            raise ValueError("A price has at most two decimal places.")
+        self.data = abs(value.quantize(CENT))  # abs: "-0" is 0.00, not -0.00
+
+    def pre_validate(self, form):
+        if self.data is None and not self.process_errors:
+            raise StopValidation("Enter a price.")  # the field was not sent at all
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else f"{self.data:.2f}"
+
+
+class ItemForm(FlaskForm):
+    name = StringField("Name", filters=[strip],
+                       validators=[DataRequired(), Length(max=NAME_LENGTH), Printable()])
+    category = SelectField("Category",
+                           choices=[SelectChoice(c, c.capitalize()) for c in CATEGORIES])
+    price = PriceField("Price")
+    description = TextAreaField("Description", filters=[strip],
+                                validators=[Length(max=TEXT_LENGTH), Printable(multiline=True)])
+    supplier_id = SelectField("Supplier", coerce=optional_id)
+    available = BooleanField("Available", default=True)
+
+    def __init__(self, *args, suppliers: list[tuple[int, str]] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only existing suppliers validate: a tampered id is "Not a valid choice".
+        self.supplier_id.choices = [SelectChoice("", "(none)"), *(
+            SelectChoice(str(supplier_id), name) for supplier_id, name in suppliers)]
+
+    def apply_to(self, item: MenuItem) -> None:
+        """Copy the validated fields onto ``item``."""
+        item.name = self.name.data
+        item.category = self.category.data
+        item.price = self.price.data
+        item.description = self.description.data or ""
+        item.supplier_id = self.supplier_id.data
+        item.available = self.available.data
+
+
+class SupplierForm(FlaskForm):
+    name = StringField("Name", filters=[strip],
+                       validators=[DataRequired(), Length(max=NAME_LENGTH), Printable()])
+    email = StringField("Email", filters=[strip],
+                        validators=[Optional(), Length(max=254), EMAIL, Printable()])
+    phone = StringField("Phone", filters=[strip], validators=[Length(max=40), Printable()])
+    notes = TextAreaField("Notes", filters=[strip],
+                          validators=[Length(max=TEXT_LENGTH), Printable(multiline=True)])
+
+    def __init__(self, *args, supplier: Supplier | None = None, **kwargs):
+        super().__init__(*args, obj=supplier, **kwargs)
+        self.supplier = supplier
+
+    def validate_name(self, field):
+        if field.errors:
+            return  # only a name that may be saved is looked up
+        if service.supplier_name_taken(field.data, self.supplier):
+            raise ValidationError(NAME_TAKEN)
+
+    def apply_to(self, supplier: Supplier) -> None:
+        """Copy the validated fields onto ``supplier``."""
+        supplier.name = self.name.data
+        supplier.email = self.email.data or ""
+        supplier.phone = self.phone.data or ""
+        supplier.notes = self.notes.data or ""
+
+
+class ConfirmForm(FlaskForm):
+    """A confirmation button: the form is only its CSRF token."""
+
+
+class DeleteSupplierForm(FlaskForm):
+    #: Also leave the supplier's items on the menu without a supplier.
+    detach = BooleanField("Leave its items without a supplier")

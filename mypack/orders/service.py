@@ -1,0 +1,180 @@
+"""Placing, cancelling and moving orders, with their rules, whoever asks (the pages,
+later the API). Each operation is one transaction.
+
+Concurrency: placing an order reads prices and writes new rows only, so concurrent
+customers never wait on each other. Status changes are conditional updates
+("move from the status I saw"): of two staff members moving the same order at
+once, one wins and the other gets OrderConflict; no order reaches a state the
+transitions do not allow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from mypack.database import utcnow
+from mypack.extensions import db
+from mypack.menu.models import MenuItem
+from mypack.orders.models import (
+    MAX_QUANTITY,
+    MIN_QUANTITY,
+    OPEN_STATUSES,
+    STATUSES,
+    TRANSITIONS,
+    Order,
+    OrderLine,
+)
+
+#: The most different items one order may hold.
+MAX_LINES = 30
+
+
+class OrderError(ValueError):
+    """The order cannot be placed as asked; the message says why."""
+
+
+class OrderConflict(Exception):
+    """The order changed meanwhile (another staff member, the customer); nothing was done."""
+
+
+def place_order(user, quantities: Mapping[int, int], submission_key: str) -> Order:
+    """Place an order of ``{item id: quantity}`` for ``user`` in one transaction.
+
+    Prices are copied from the items now. A second call with the same
+    ``submission_key`` returns the first order instead of placing another.
+
+    :raise OrderError: no items, a quantity outside 1-50, an unknown or unavailable item.
+    """
+    existing = _order_by_key(user, submission_key)
+    if existing is not None:
+        return existing
+    wanted = {int(item_id): quantity for item_id, quantity in quantities.items() if quantity}
+    _check_quantities(wanted)
+    items = {item.id: item for item in db.session.scalars(
+        select(MenuItem).where(MenuItem.id.in_(wanted)))}
+    missing = sorted(set(wanted) - set(items))
+    if missing:
+        raise OrderError(f"Unknown item(s): {', '.join(map(str, missing))}.")
+    unavailable = sorted(item.name for item in items.values() if not item.available)
+    if unavailable:
+        raise OrderError(f"Not available any more: {', '.join(unavailable)}.")
+    lines = [OrderLine(item_id=item_id, quantity=quantity, unit_price=items[item_id].price)
+             for item_id, quantity in sorted(wanted.items())]
+    order = Order(user_id=user.id, status="placed", submission_key=submission_key,
+                  total=sum((line.unit_price * line.quantity for line in lines), Decimal("0")),
+                  lines=lines)
+    db.session.add(order)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same confirmation was submitted twice at once: the other one placed it.
+        db.session.rollback()
+        existing = _order_by_key(user, submission_key)
+        if existing is None:  # a key of someone else's order: a forged or stale form
+            raise OrderError("This confirmation is no longer valid; please review the "
+                             "order again.") from None
+        return existing
+    return order
+
+
+def _check_quantities(wanted: Mapping[int, int]) -> None:
+    if not wanted:
+        raise OrderError("Choose at least one item.")
+    if len(wanted) > MAX_LINES:
+        raise OrderError(f"An order holds at most {MAX_LINES} different items.")
+    for quantity in wanted.values():
+        if not isinstance(quantity, int) or not MIN_QUANTITY <= quantity <= MAX_QUANTITY:
+            raise OrderError(f"Quantities are whole numbers from {MIN_QUANTITY} "
+                             f"to {MAX_QUANTITY}.")
+
+
+def _order_by_key(user, submission_key: str) -> Order | None:
+    return db.session.scalar(select(Order).where(Order.submission_key == submission_key,
+                                                 Order.user_id == user.id))
+
+
+def price_quote(quantities: Mapping[int, int]) -> tuple[list[tuple[MenuItem, int]], Decimal]:
+    """The lines and total an order of these quantities would have now (for the review).
+
+    :raise OrderError: as :func:`place_order` would.
+    """
+    wanted = {int(item_id): quantity for item_id, quantity in quantities.items() if quantity}
+    _check_quantities(wanted)
+    items = {item.id: item for item in db.session.scalars(
+        select(MenuItem).where(MenuItem.id.in_(wanted)))}
+    if set(wanted) - set(items):
+        raise OrderError("Some items are not on the menu any more.")
+    if any(not items[item_id].available for item_id in wanted):
+        raise OrderError("Some items are not available any more.")
+    lines = [(items[item_id], quantity) for item_id, quantity in sorted(wanted.items())]
+    return lines, sum((item.price * quantity for item, quantity in lines), Decimal("0"))
+
+
+# --- reading ------------------------------------------------------------------------------
+
+def customer_order(user, order_id: int) -> Order | None:
+    """One of the user's orders with its lines and items (2 queries), or None."""
+    return db.session.scalar(
+        select(Order).where(Order.id == order_id, Order.user_id == user.id)
+        .options(selectinload(Order.lines).selectinload(OrderLine.item)))
+
+
+def customer_orders(user) -> list[Order]:
+    """The user's orders, newest first (1 query)."""
+    return list(db.session.scalars(
+        select(Order).where(Order.user_id == user.id).order_by(Order.id.desc())))
+
+
+def open_orders() -> list[Order]:
+    """The queue: open orders, oldest first, with lines, items and customers (4 queries)."""
+    return list(db.session.scalars(
+        select(Order).where(Order.status.in_(OPEN_STATUSES)).order_by(Order.id)
+        .options(selectinload(Order.lines).selectinload(OrderLine.item),
+                 selectinload(Order.customer))))
+
+
+# --- changing -----------------------------------------------------------------------------
+
+def cancel(user, order_id: int) -> Order:
+    """The customer cancels their own order while it is still placed.
+
+    :raise LookupError: no such order of theirs.
+    :raise OrderConflict: it is no longer placed.
+    """
+    order = customer_order(user, order_id)
+    if order is None:
+        raise LookupError(order_id)
+    return _move(order.id, "placed", "cancelled")
+
+
+def move(order_id: int, seen_status: str, new_status: str) -> Order:
+    """Staff move an order from the status they saw to the next one.
+
+    :raise LookupError: no such order.
+    :raise OrderError: that move is not allowed from ``seen_status``.
+    :raise OrderConflict: the order is no longer in ``seen_status``.
+    """
+    if seen_status not in STATUSES or new_status not in TRANSITIONS[seen_status]:
+        raise OrderError(f"An order cannot go from {seen_status} to {new_status}.")
+    if db.session.get(Order, order_id) is None:
+        raise LookupError(order_id)
+    return _move(order_id, seen_status, new_status)
+
+
+def _move(order_id: int, seen_status: str, new_status: str) -> Order:
+    # The WHERE on the seen status makes the change conditional: a concurrent mover
+    # who got there first leaves no row to update.
+    result = db.session.execute(
+        update(Order).where(Order.id == order_id, Order.status == seen_status)
+        .values(status=new_status, updated_at=utcnow()))
+    db.session.commit()
+    order = db.session.get(Order, order_id)
+    db.session.refresh(order)
+    if result.rowcount != 1:
+        raise OrderConflict(f"Order {order_id} is {order.status} now; it was not changed.")
+    return order

@@ -1,0 +1,101 @@
+"""A real browser (Debian's headless Chromium, driven by Playwright) walks the café:
+register, log in, order two items, see the order; staff moves it to ready; the
+customer sees it ready. Screenshots of the menu and the queue go to test-artifacts/.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from .conftest import IN_CI, ROOT
+from .servers import DevelopmentSite
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+# Headless, and quiet: this machine has no network but the loopback.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-quic"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        message = f"{CHROMIUM} is not installed (apt-get install chromium)"
+        if IN_CI:
+            pytest.fail(f"CI=true: {message}")
+        pytest.skip(f"!!! {message}; the browser test did not run !!!")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def site(public_tmp):
+    with DevelopmentSite(public_tmp / "instance") as running:
+        yield running
+
+
+def log_in(page, url, email, password):
+    page.goto(url + "/auth/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password)
+    page.click("form.form button[type=submit]")
+    page.wait_for_load_state()
+
+
+def test_order_from_registration_to_ready(browser, site, tmp_path):
+    ARTIFACTS.mkdir(exist_ok=True)
+    customer = browser.new_context()
+    page = customer.new_page()
+
+    page.goto(site.url + "/")
+    assert "Flat white" in page.content()
+    page.screenshot(path=str(ARTIFACTS / "menu.png"), full_page=True)
+
+    page.goto(site.url + "/auth/register")
+    page.fill("input[name=email]", "dana@example.com")
+    page.fill("input[name=display_name]", "Dana")
+    page.fill("input[name=password]", "Cortado-Morning-5")
+    page.fill("input[name=confirm]", "Cortado-Morning-5")
+    page.check("input[name=accept_terms]")
+    page.click("form.form button[type=submit]")
+    page.wait_for_load_state()
+    assert "Thank you for registering" in page.content()
+    log_in(page, site.url, "dana@example.com", "Cortado-Morning-5")
+    assert "Welcome, Dana." in page.content()
+
+    page.goto(site.url + "/orders/new")
+    flat_white = page.locator(".order-item", has_text="Flat white").locator("input")
+    scone = page.locator(".order-item", has_text="Scone").locator("input")
+    flat_white.fill("2")
+    scone.fill("1")
+    page.click("text=Review the order")
+    page.wait_for_load_state()
+    assert "8.85" in page.content()  # 2 x 3.20 + 2.45
+    page.click("form.order-confirm button:has-text('Confirm')")
+    page.wait_for_load_state()
+    order_url = page.url
+    assert "/orders/" in order_url and "placed" in page.content()
+
+    staff = browser.new_context().new_page()
+    log_in(staff, site.url, *site.demo_login("staff"))
+    staff.goto(site.url + "/staff/queue")
+    assert "Dana" in staff.content()
+    staff.screenshot(path=str(ARTIFACTS / "queue.png"), full_page=True)
+    staff.click("text=Start preparing")
+    staff.wait_for_load_state()
+    staff.click("text=Mark ready")
+    staff.wait_for_load_state()
+
+    page.goto(order_url)
+    assert "ready" in page.text_content("main")
+    shutil.copy(ARTIFACTS / "menu.png", tmp_path / "menu.png")
+    assert Path(ARTIFACTS / "queue.png").stat().st_size > 0
