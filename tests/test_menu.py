@@ -4,18 +4,17 @@ item's page, and a bounded number of queries (issue items 2 and 9)."""
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
 from flask import url_for
-from sqlalchemy import event
 
 from mypack.extensions import db
 from mypack.menu import money
 from mypack.menu.models import MenuItem, Supplier
 
 from .auth_helpers import login, make_user
+from .queries import counted_queries
 
 #: (name, category, price, available)
 MENU = [
@@ -52,21 +51,6 @@ def names(page) -> list[str]:
     return _ITEM_LINK.findall(page.text)
 
 
-@contextmanager
-def counted_queries(app):
-    """The SQL statements the app's engine runs inside the block."""
-    with app.app_context():
-        engine = db.engine
-    statements: list[str] = []
-
-    def count(connection, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 # --- the home page ------------------------------------------------------------------------

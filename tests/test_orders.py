@@ -4,11 +4,10 @@
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from mypack.auth.models import User
 from mypack.extensions import db
@@ -17,6 +16,7 @@ from mypack.orders import service
 from mypack.orders.models import Order, OrderLine
 
 from .auth_helpers import csrf_token, login, make_user, post_form
+from .queries import counted_queries
 
 #: (name, category, price, available)
 MENU = [
@@ -77,21 +77,6 @@ def confirm_fields(review_page) -> dict[str, str]:
     return dict(_FIELD.findall(form[0]))
 
 
-@contextmanager
-def counted_queries(app):
-    """Collect the SQL statements the app runs meanwhile."""
-    with app.app_context():
-        engine = db.engine
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 # --- the whole flow, on every backend -------------------------------------------------------

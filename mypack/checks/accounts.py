@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from mypack.checks.findings import Finding, as_seconds
+from mypack.checks.findings import Finding, as_seconds, cookie_findings
 
 #: The longest "remember me" --deploy accepts: 30 days.
 MAX_REMEMBER_SECONDS = 30 * 24 * 60 * 60
@@ -23,19 +23,10 @@ def account_findings(values: Mapping[str, Any], exempt_views=()) -> list[Finding
 
 
 def check_remember_cookie(values: Mapping[str, Any]) -> list[Finding]:
-    """The remember cookie: HTTPS only, hidden from scripts, SameSite, 30 days at most."""
-    findings = []
-    if not values.get("REMEMBER_COOKIE_SECURE"):
-        findings.append(Finding("mypack.E080", "REMEMBER_COOKIE_SECURE is off: the cookie that "
-                                               "logs a browser in for weeks travels over plain "
-                                               "HTTP; set it True"))
-    if not values.get("REMEMBER_COOKIE_HTTPONLY"):
-        findings.append(Finding("mypack.E081", "REMEMBER_COOKIE_HTTPONLY is off: scripts can read "
-                                               "the remember cookie; set it True"))
-    samesite = values.get("REMEMBER_COOKIE_SAMESITE")
-    if str(samesite).lower() not in ("lax", "strict"):
-        findings.append(Finding("mypack.E082", f"REMEMBER_COOKIE_SAMESITE is {samesite!r}; set "
-                                               "'Lax' or 'Strict'"))
+    """The remember cookie (it logs a browser in for weeks): HTTPS only, hidden from
+    scripts, SameSite, and 30 days at most."""
+    findings = cookie_findings(values, "REMEMBER_COOKIE", "remember cookie",
+                               ("mypack.E080", "mypack.E081", "mypack.E082"))
     seconds = as_seconds(values.get("REMEMBER_COOKIE_DURATION"))
     if seconds is None or seconds > MAX_REMEMBER_SECONDS:
         findings.append(Finding("mypack.E083", "REMEMBER_COOKIE_DURATION is "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import stat
-from collections.abc import Iterable  # noqa: F401
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -90,3 +90,23 @@ def file_mode(path: Path) -> int | None:
         return stat.S_IMODE(path.stat().st_mode)
     except OSError:
         return None
+
+
+def cookie_findings(values: Mapping[str, Any], prefix: str, what: str,
+                    ids: tuple[str, str, str]) -> list[Finding]:
+    """A cookie's flags: ``{prefix}_SECURE``, ``_HTTPONLY`` on, ``_SAMESITE`` Lax or Strict.
+
+    ``ids`` are the finding ids for the three, in that order.
+    """
+    findings = []
+    if not values.get(f"{prefix}_SECURE"):
+        findings.append(Finding(ids[0], f"{prefix}_SECURE is off, so the {what} also travels "
+                                        "over plain HTTP; set it True"))
+    if not values.get(f"{prefix}_HTTPONLY"):
+        findings.append(Finding(ids[1], f"{prefix}_HTTPONLY is off, so scripts in the page can "
+                                        f"read the {what}; set it True"))
+    samesite = values.get(f"{prefix}_SAMESITE")
+    if str(samesite).lower() not in ("lax", "strict"):
+        findings.append(Finding(ids[2], f"{prefix}_SAMESITE is {samesite!r}, so other sites' "
+                                        f"requests carry the {what}; set 'Lax' or 'Strict'"))
+    return findings

@@ -12,7 +12,7 @@ from mypack.checks.files import (
     check_log_dir,
     check_secret_key_file,
 )
-from mypack.checks.findings import Finding, as_seconds
+from mypack.checks.findings import Finding, as_seconds, cookie_findings
 from mypack.security import PROXY_FIX_SETTINGS, is_count
 
 #: The longest PERMANENT_SESSION_LIFETIME --deploy accepts, in seconds.
@@ -100,19 +100,8 @@ def check_trusted_hosts(values: Mapping[str, Any]) -> list[Finding]:
 
 def check_session_cookie(values: Mapping[str, Any]) -> list[Finding]:
     """The session cookie is Secure, HttpOnly and SameSite Lax or Strict."""
-    findings = []
-    if not values.get("SESSION_COOKIE_SECURE"):
-        findings.append(Finding("mypack.E041", "SESSION_COOKIE_SECURE is off, so the session "
-                                               "cookie also travels over plain HTTP; set it True"))
-    if not values.get("SESSION_COOKIE_HTTPONLY"):
-        findings.append(Finding("mypack.E042", "SESSION_COOKIE_HTTPONLY is off, so scripts in "
-                                               "the page can read the session cookie; set it True"))
-    samesite = values.get("SESSION_COOKIE_SAMESITE")
-    if str(samesite).lower() not in ("lax", "strict"):
-        findings.append(Finding("mypack.E043", f"SESSION_COOKIE_SAMESITE is {samesite!r}, so "
-                                               "other sites' requests carry the session cookie; "
-                                               "set 'Lax' or 'Strict'"))
-    return findings
+    return cookie_findings(values, "SESSION_COOKIE", "session cookie",
+                           ("mypack.E041", "mypack.E042", "mypack.E043"))
 
 
 def check_session_lifetime(values: Mapping[str, Any]) -> list[Finding]:
