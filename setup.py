@@ -16,6 +16,8 @@ TEST_REQUIRES = [
     "redis>=5",
     # Drives Debian's /usr/bin/chromium (never a browser of its own) in the browser test.
     "playwright>=1.40",
+    # Fuzzes the API against its own OpenAPI document.
+    "schemathesis>=4",
 ]
 
 setup(
@@ -47,6 +49,8 @@ setup(
         "flask-login>=0.6.3",
         "flask-wtf>=1.2",
         "flask-limiter>=3.5",
+        # The JSON API: marshmallow schemas validate requests and generate OpenAPI.
+        "flask-smorest>=0.44",
         # One of the two supported servers; pure Python, so always installed.
         "gunicorn>=23",
     ],

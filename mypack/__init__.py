@@ -74,13 +74,24 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    """Attach the site's parts."""
-    from mypack import auth, health, menu, orders
+    """Attach the site's parts, and the JSON API under /api/v1."""
+    from werkzeug.routing import IntegerConverter
+
+    from mypack import api, auth, health, menu, orders
+
+    class DatabaseId(IntegerConverter):
+        # Every <int:...> in a URL is a database id: a number the databases' INTEGER
+        # cannot hold is simply no such thing (404), never an overflow (500).
+        def __init__(self, map, max=2**31 - 1, **kwargs):
+            super().__init__(map, max=max, **kwargs)
+
+    app.url_map.converters["int"] = DatabaseId
 
     app.register_blueprint(health.bp)
     app.register_blueprint(menu.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(orders.bp)
+    api.init_app(app)
     app.jinja_env.globals["mypack_version"] = __version__
 
 

@@ -15,7 +15,8 @@ from mypack.extensions import db
 
 #: The events recorded, for the admin's filters and the README.
 EVENTS = ("login_success", "login_failure", "lockout", "logout", "password_change",
-          "password_reset", "role_change", "activate", "deactivate", "unlock", "register")
+          "password_reset", "role_change", "activate", "deactivate", "unlock", "register",
+          "token_create", "token_revoke")
 
 
 class AuditEvent(db.Model):

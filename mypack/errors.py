@@ -65,7 +65,21 @@ def bind_urls_for_refused_host() -> None:
 
 
 def handle_http_error(error: HTTPException):
-    return error_response(error)
+    return error_response(error, fields=_validation_messages(error))
+
+
+def _validation_messages(error: HTTPException) -> dict | None:
+    # webargs (the API's request parsing) puts its messages in error.data, keyed by
+    # where they were found: {"json": {"price": ["Must be ..."]}}. The location is
+    # left out; each field keeps its messages.
+    messages = (getattr(error, "data", None) or {}).get("messages")
+    if not isinstance(messages, dict):
+        return None
+    merged: dict = {}
+    for found in messages.values():
+        if isinstance(found, dict):
+            merged.update(found)
+    return merged or None
 
 
 def handle_unexpected_error(error: Exception):

@@ -1,8 +1,9 @@
 """Every model, imported in one place so the metadata (and so migrations) sees all tables."""
 
 from mypack.audit import AuditEvent
-from mypack.auth.models import LoginThrottle, User
+from mypack.auth.models import ApiToken, LoginThrottle, User
 from mypack.menu.models import MenuItem, Supplier
 from mypack.orders.models import Order, OrderLine
 
-__all__ = ["AuditEvent", "LoginThrottle", "MenuItem", "Order", "OrderLine", "Supplier", "User"]
+__all__ = ["ApiToken", "AuditEvent", "LoginThrottle", "MenuItem", "Order", "OrderLine",
+           "Supplier", "User"]

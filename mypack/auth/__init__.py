@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, Flask, flash, redirect, request, session, url_for
+from flask import Blueprint, Flask, flash, g, redirect, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, logout_user
 
 from mypack.errors import error_response, wants_json
@@ -27,6 +28,7 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to see this page."
     login_manager.login_message_category = "info"
+    app.session_interface = HeaderAuthSessions()
     csrf.init_app(app)
     limiter.init_app(app)
     app.before_request(_end_idle_session)
@@ -46,13 +48,44 @@ def load_user(login_id: str):
     return user
 
 
+@login_manager.request_loader
+def load_user_from_request(request):
+    """The API's callers: an Authorization header (HTTP Basic or a Bearer token)."""
+    header = request.headers.get("Authorization")
+    if not header:
+        return None
+    from mypack.api.auth import user_from_authorization
+
+    g.authenticated_by_header = True
+    return user_from_authorization(header)
+
+
+class HeaderAuthSessions(SecureCookieSessionInterface):
+    """No session cookie for requests authenticated by a header: an API client that
+    sent its credentials must not receive a login cookie it never asked for."""
+
+    def should_set_cookie(self, app, session) -> bool:
+        if g.get("authenticated_by_header"):
+            return False
+        return super().should_set_cookie(app, session)
+
+    def save_session(self, app, session, response) -> None:
+        if g.get("authenticated_by_header"):
+            return None
+        return super().save_session(app, session, response)
+
+
 @login_manager.unauthorized_handler
 def _unauthorized():
     """JSON clients get 401; browsers go to the login page and come back."""
     from werkzeug.exceptions import Unauthorized
 
+    from mypack.api.auth import CHALLENGE
+
     if wants_json():
-        return error_response(Unauthorized("Log in to use this resource."))
+        response = error_response(Unauthorized("Log in to use this resource."))
+        response.headers["WWW-Authenticate"] = CHALLENGE
+        return response
     flash(login_manager.login_message, login_manager.login_message_category)
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
@@ -64,6 +97,9 @@ def _end_idle_session():
     timeout = current_app.config["SESSION_IDLE_TIMEOUT"]
     if not timeout or request.endpoint in ("static", "health.healthz", "health.readyz"):
         return None
+    if ("Authorization" in request.headers
+            and current_app.config["SESSION_COOKIE_NAME"] not in request.cookies):
+        return None  # authenticated per request by a header: no session to expire
     remembered = session.get("remember") or (
         current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies)
     if not current_user.is_authenticated or remembered:
@@ -80,4 +116,5 @@ def _end_idle_session():
     return None
 
 
+from mypack.auth import token_views  # noqa: E402,F401,I001  (API tokens on the profile)
 from mypack.auth import views  # noqa: E402,F401  (routes register on bp)

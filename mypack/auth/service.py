@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from mypack import audit
+from mypack.auth import tokens
 from mypack.auth.models import ROLES, LoginThrottle, User, normalize_email
 from mypack.auth.passwords import (
     hash_password,
@@ -196,6 +197,7 @@ def _set_password(user: User, new: str, event: str) -> None:
     _require_password(new, user.email)
     user.password_hash = hash_password(new)
     user.end_sessions()
+    tokens.revoke_all(user)
     audit.record(event, user)
     db.session.commit()
 
@@ -223,6 +225,7 @@ def set_active(email: str, active: bool) -> User:
         user.active = active
         if not active:
             user.end_sessions()
+            tokens.revoke_all(user)
         audit.record("activate" if active else "deactivate", user)
         db.session.commit()
     return user

@@ -1,0 +1,66 @@
+"""The JSON REST API under /api/v1, built with flask-smorest: marshmallow schemas
+validate requests and generate the OpenAPI document (/api/v1/openapi.json).
+
+Authentication: HTTP Basic (email and password, under the same lockout and rate
+limits as the login page) or ``Authorization: Bearer <token>``; a browser's session
+cookie works too, but then writes need the ``X-CSRFToken`` header. Every error has
+the one shape of mypack.errors: ``{"error": {"status", "code", "message", "fields"}}``.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, g, request
+from flask_login import current_user
+from flask_smorest import Api
+from werkzeug.exceptions import UnsupportedMediaType
+
+from mypack import __version__
+from mypack.extensions import csrf
+
+PREFIX = "/api/v1"
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
+class MypackApi(Api):
+    """flask-smorest's Api, leaving error responses to mypack.errors (one shape, and
+    HTML pages for the rest of the site)."""
+
+    def _register_error_handlers(self):
+        pass
+
+
+api = MypackApi()
+
+
+def init_app(app: Flask) -> None:
+    """Document and mount the API's resources."""
+    from mypack.api import resources
+
+    app.config.setdefault("API_TITLE", "mypack café API")
+    app.config.setdefault("API_VERSION", __version__)
+    app.config.setdefault("OPENAPI_VERSION", "3.0.3")
+    app.config.setdefault("OPENAPI_URL_PREFIX", PREFIX)
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    api.init_app(app, spec_kwargs={"servers": [{"url": "/"}]})
+    api.spec.components.security_scheme("basic", {"type": "http", "scheme": "basic"})
+    api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    for blueprint in resources.BLUEPRINTS:
+        # CSRF is decided per request below: it protects cookie logins only.
+        csrf.exempt(blueprint)
+        api.register_blueprint(blueprint)
+    app.before_request(_guard_api_requests)
+
+
+def _guard_api_requests():
+    """JSON bodies only (415); a write by a cookie login needs the CSRF header.
+
+    The check follows how the caller was authenticated, not which headers came along:
+    a browser session with an extra Authorization header is still a cookie login.
+    """
+    if not request.path.startswith(PREFIX + "/") or request.method not in WRITE_METHODS:
+        return None
+    if request.content_length and request.mimetype != "application/json":
+        raise UnsupportedMediaType("Send JSON (Content-Type: application/json).")
+    if current_user.is_authenticated and not g.get("authenticated_by_header"):
+        csrf.protect()
+    return None

@@ -1,0 +1,204 @@
+"""Shared helpers of the API's resources: money, list pages (``page``, ``per_page``,
+``links``, the ``Link`` header), sorting on allow-listed fields, and errors with
+per-field messages in the one error shape of mypack.errors.
+"""
+
+from __future__ import annotations
+
+import decimal
+import math
+import re
+
+from flask import abort, request, url_for
+from marshmallow import Schema, fields, validate
+from sqlalchemy import Select, func, select
+from werkzeug.exceptions import Conflict, UnprocessableEntity
+
+from mypack.extensions import db
+
+DEFAULT_PER_PAGE = 20
+MAX_PER_PAGE = 100
+MAX_PRICE = decimal.Decimal("10000")
+#: The largest id (the databases' 32-bit INTEGER): larger ones are unknown, never an overflow.
+MAX_ID = 2**31 - 1
+_SORT_KEY = re.compile(r"^-?[a-z_]{1,40}$")
+
+
+# --- money ----------------------------------------------------------------------------------
+
+class Money(fields.Decimal):
+    """A price: dumped as a string with two decimals ("3.20"); loaded from a string or a
+    number with at most two decimals, 0 <= price < 10000 (never rounded)."""
+
+    default_error_messages = {
+        "places": "Use at most 2 decimal places.",
+        "range": "Must be at least 0 and less than 10000.",
+    }
+
+    def __init__(self, **kwargs):
+        metadata = {"type": "string", "pattern": r"^\d{1,4}(\.\d{1,2})?$", "example": "3.20",
+                    "description": "A price in a string with two decimals; requests may "
+                                   "send a number. 0 <= price < 10000.",
+                    **kwargs.pop("metadata", {})}
+        super().__init__(places=2, as_string=True, allow_nan=False, metadata=metadata,
+                         **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise self.make_error("invalid")
+        try:
+            exact = decimal.Decimal(str(value).strip())
+        except (decimal.InvalidOperation, ValueError):
+            raise self.make_error("invalid") from None
+        if not exact.is_finite():
+            raise self.make_error("special")
+        if exact.as_tuple().exponent < -2:
+            raise self.make_error("places")
+        if not 0 <= exact < MAX_PRICE:
+            raise self.make_error("range")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Id(fields.Integer):
+    """An id sent in JSON: a whole number (not a string) within the databases' range."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+class Text(fields.String):
+    """A string without surrounding white space, control characters (PostgreSQL refuses
+    NUL outright; ``multiline`` text may have line breaks and tabs) or lone surrogates
+    (no database stores them)."""
+
+    LINE = r"[\x00-\x1f\x7f\ud800-\udfff]"
+    TEXT = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]"
+    default_error_messages = {"control": "Remove the control characters."}
+
+    def __init__(self, multiline: bool = False, blank: bool = True, **kwargs):
+        refused = self.TEXT if multiline else self.LINE
+        self._refused = re.compile(refused)
+        # Documented without the surrogates: JSON text holds them only as escapes.
+        shown = refused[1:-1].replace("\\ud800-\\udfff", "")
+        pattern = f"^[^{shown}]*$"
+        if not blank:  # something besides spaces
+            pattern = f"^[^{shown}]*[^{shown} ][^{shown}]*$"
+        metadata = {"pattern": pattern, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if self._refused.search(text):
+            raise self.make_error("control")
+        return text.strip(" \t\r\n")
+
+
+class Search(fields.String):
+    """A query's search text (a NUL is refused by mypack.security before it gets here)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(validate=validate.Length(max=100), metadata={
+            "description": "Part of the name, any case.", "pattern": "^[^\\x00]*$"}, **kwargs)
+
+
+# --- errors with fields ---------------------------------------------------------------------
+
+def field_error(status: int, message: str, messages: dict) -> None:
+    """Abort with ``status`` (409 or 422), ``message`` and per-field ``messages``."""
+    error = (Conflict if status == 409 else UnprocessableEntity)(message)
+    # mypack.errors reads webargs' layout: {"messages": {location: {field: [...]}}}.
+    error.data = {"messages": {"json": messages}}
+    raise error
+
+
+# --- list pages -----------------------------------------------------------------------------
+
+class PageArgsSchema(Schema):
+    """``page`` and ``per_page`` of a list (its ``sort`` is the resource's: sort_field)."""
+
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10**6))
+    per_page = fields.Integer(load_default=DEFAULT_PER_PAGE,
+                              validate=validate.Range(min=1, max=MAX_PER_PAGE))
+
+
+class PageLinksSchema(Schema):
+    self = fields.String(required=True)
+    next = fields.String(allow_none=True)
+    prev = fields.String(allow_none=True)
+    first = fields.String(required=True)
+    last = fields.String(required=True)
+
+
+def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
+    """A list page of ``item_schema``: ``{"items", "total", "page", "per_page", "links"}``."""
+    return type(name, (Schema,), {
+        "items": fields.List(fields.Nested(item_schema), required=True),
+        "total": fields.Integer(required=True),
+        "page": fields.Integer(required=True),
+        "per_page": fields.Integer(required=True),
+        "links": fields.Nested(PageLinksSchema, required=True),
+        "__doc__": f"A page of {item_schema.__name__.removesuffix('Schema').lower()}s.",
+    })
+
+
+def sort_field(allowed: dict) -> fields.String:
+    """The ``sort`` parameter of a list sortable on ``allowed``, documented with its
+    fields (anything else is a 400 from :func:`sort_clauses`)."""
+    names = "|".join(sorted(allowed))
+    return fields.String(validate=validate.Length(max=200), metadata={
+        "description": f"Comma-separated fields of {', '.join(sorted(allowed))}; "
+                       "'-' for descending: -price,name.",
+        "pattern": f"^-?({names})(,-?({names}))*$"})
+
+
+def sort_clauses(sort: str | None, allowed: dict) -> list:
+    """ORDER BY clauses for ``sort`` ("-price,name"), only on the ``allowed`` fields
+    ({name: column expression}); anything else is a 400. A field named again is
+    already sorted on: the first mention counts."""
+    if not sort:
+        return []
+    clauses, seen = [], set()
+    for key in sort.split(","):
+        key = key.strip()
+        name = key.removeprefix("-")
+        if not _SORT_KEY.match(key) or name not in allowed:
+            abort(400, f"Sort on these fields only: {', '.join(sorted(allowed))} "
+                       "(prefix '-' for descending).")
+        if name in seen:
+            continue
+        seen.add(name)
+        column = allowed[name]
+        clauses.append(column.desc() if key.startswith("-") else column.asc())
+    return clauses
+
+
+def paginate(statement: Select, args: dict):
+    """The page of ``statement`` that ``args`` ask for, as (body, headers): the
+    body has the rows as ``items``; the headers a ``Link`` to the other pages."""
+    page, per_page = args["page"], args["per_page"]
+    total = db.session.scalar(
+        select(func.count()).select_from(statement.order_by(None).subquery())) or 0
+    rows = list(db.session.scalars(statement.limit(per_page).offset((page - 1) * per_page)))
+    last = max(1, math.ceil(total / per_page))
+    links = {
+        "self": _page_url(page, per_page),
+        "next": _page_url(page + 1, per_page) if page < last else None,
+        "prev": _page_url(min(page - 1, last), per_page) if page > 1 else None,
+        "first": _page_url(1, per_page),
+        "last": _page_url(last, per_page),
+    }
+    header = ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items()
+                       if url and rel != "self")
+    body = {"items": rows, "total": total, "page": page, "per_page": per_page, "links": links}
+    return body, {"Link": header}
+
+
+def _page_url(page: int, per_page: int) -> str:
+    view_args = request.view_args or {}
+    # The request's other parameters, minus any that url_for would take as its own.
+    query = {key: values for key, values in request.args.to_dict(flat=False).items()
+             if not key.startswith("_") and key not in view_args and key != "endpoint"}
+    query["page"], query["per_page"] = [str(page)], [str(per_page)]
+    return url_for(request.endpoint, **view_args, **query)
+
+

@@ -1,0 +1,199 @@
+"""``/api/v1/items``: the menu's items; anyone reads them, staff change them."""
+
+from __future__ import annotations
+
+from flask import abort
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import Select, func
+
+from mypack.api.auth import require
+from mypack.api.pagination import (
+    Id,
+    Money,
+    PageArgsSchema,
+    Search,
+    Text,
+    field_error,
+    page_schema,
+    paginate,
+    sort_clauses,
+    sort_field,
+)
+from mypack.api.schemas import ErrorResponse, UTCDateTime
+from mypack.extensions import db
+from mypack.menu import service
+from mypack.menu.models import CATEGORIES, MenuItem, Supplier
+
+blp = Blueprint("api_items", __name__, url_prefix="/api/v1/items",
+                description="The menu's items")
+
+#: What a list may be sorted on.
+SORTABLE = {
+    "id": MenuItem.id,
+    "name": func.lower(MenuItem.name),
+    "price": MenuItem.price,
+    "category": MenuItem.category,
+    "created_at": MenuItem.created_at,
+}
+
+
+class ItemSchema(Schema):
+    """An item on the menu."""
+
+    id = fields.Integer(dump_only=True)
+    name = Text(blank=False, required=True, validate=validate.Length(min=1, max=100))
+    category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
+    description = Text(multiline=True, load_default="", validate=validate.Length(max=2000))
+    price = Money(required=True)
+    available = fields.Boolean(load_default=True)
+    supplier_id = Id(load_default=None, allow_none=True)
+    created_at = UTCDateTime(dump_only=True)
+    updated_at = UTCDateTime(dump_only=True)
+
+
+class ItemUpdateSchema(Schema):
+    """The fields of an item to change; the others stay."""
+
+    name = Text(blank=False, validate=validate.Length(min=1, max=100))
+    category = fields.String(validate=validate.OneOf(CATEGORIES))
+    description = Text(multiline=True, validate=validate.Length(max=2000))
+    price = Money()
+    available = fields.Boolean()
+    supplier_id = Id(allow_none=True)
+
+
+class ItemQueryArgsSchema(PageArgsSchema):
+    """Filters of the item lists."""
+
+    sort = sort_field(SORTABLE)
+
+    category = fields.String(validate=validate.OneOf(CATEGORIES))
+    available = fields.Boolean()
+    q = Search()
+    min_price = Money()
+    max_price = Money()
+
+
+ItemPageSchema = page_schema(ItemSchema, "ItemPageSchema")
+
+
+def item_list(args: dict, statement: Select | None = None):
+    """A page of items in menu order (or ``sort``), filtered by ``args``."""
+    if statement is None:
+        statement = service.menu_items(args.get("q", ""), args.get("category"))
+    else:
+        if args.get("q"):
+            statement = statement.where(MenuItem.name.icontains(args["q"], autoescape=True))
+        if args.get("category"):
+            statement = statement.where(MenuItem.category == args["category"])
+    if "available" in args:
+        statement = statement.where(MenuItem.available == args["available"])
+    if args.get("min_price") is not None:
+        statement = statement.where(MenuItem.price >= args["min_price"])
+    if args.get("max_price") is not None:
+        statement = statement.where(MenuItem.price <= args["max_price"])
+    order = sort_clauses(args.get("sort"), SORTABLE)
+    if order:
+        statement = statement.order_by(None).order_by(*order, MenuItem.id)
+    return paginate(statement, args)
+
+
+def get_item(item_id: int) -> MenuItem:
+    item = db.session.get(MenuItem, item_id)
+    if item is None:
+        abort(404, "No such item.")
+    return item
+
+
+def _check_supplier(data: dict) -> None:
+    supplier_id = data.get("supplier_id")
+    if supplier_id is not None and db.session.get(Supplier, supplier_id) is None:
+        # Schema-valid, refused by the data's state: 409 (422 is for malformed input).
+        field_error(409, "The supplier does not exist.",
+                    {"supplier_id": ["No supplier with this id."]})
+
+
+def _save(item: MenuItem) -> None:
+    try:
+        service.save_item(item)
+    except LookupError:
+        field_error(409, "The supplier was deleted meanwhile.",
+                    {"supplier_id": ["No supplier with this id."]})
+
+
+@blp.route("")
+@blp.arguments(ItemQueryArgsSchema, location="query")
+@blp.response(200, ItemPageSchema, headers={"Link": {
+    "description": "Links to the next, previous, first and last pages (RFC 8288).",
+    "schema": {"type": "string"}}})
+@blp.alt_response(400, schema=ErrorResponse)
+@blp.alt_response(422, schema=ErrorResponse)
+def list_items(args):
+    """The menu's items, in menu order unless sorted (``?sort=-price,name``)."""
+    return item_list(args)
+
+
+@blp.route("", methods=["POST"])
+@require("staff")
+@blp.arguments(ItemSchema)
+@blp.response(201, ItemSchema)
+@blp.alt_response(400, schema=ErrorResponse)
+@blp.alt_response(401, schema=ErrorResponse)
+@blp.alt_response(403, schema=ErrorResponse)
+@blp.alt_response(409, schema=ErrorResponse)
+@blp.alt_response(415, schema=ErrorResponse)
+@blp.alt_response(422, schema=ErrorResponse)
+def create_item(data):
+    """Add an item (staff)."""
+    _check_supplier(data)
+    item = MenuItem(**data)
+    _save(item)
+    return item
+
+
+@blp.route("/<int(max=2147483647):item_id>")
+@blp.response(200, ItemSchema)
+@blp.alt_response(404, schema=ErrorResponse)
+def read_item(item_id):
+    """One item."""
+    return get_item(item_id)
+
+
+@blp.route("/<int(max=2147483647):item_id>", methods=["PATCH"])
+@require("staff")
+@blp.arguments(ItemUpdateSchema)
+@blp.response(200, ItemSchema)
+@blp.alt_response(400, schema=ErrorResponse)
+@blp.alt_response(401, schema=ErrorResponse)
+@blp.alt_response(403, schema=ErrorResponse)
+@blp.alt_response(404, schema=ErrorResponse)
+@blp.alt_response(409, schema=ErrorResponse)
+@blp.alt_response(415, schema=ErrorResponse)
+@blp.alt_response(422, schema=ErrorResponse)
+def update_item(data, item_id):
+    """Change some fields of an item (staff)."""
+    item = get_item(item_id)
+    _check_supplier(data)
+    for name, value in data.items():
+        setattr(item, name, value)
+    _save(item)
+    return item
+
+
+@blp.route("/<int(max=2147483647):item_id>", methods=["DELETE"])
+@require("staff")
+@blp.response(204)
+@blp.alt_response(401, schema=ErrorResponse)
+@blp.alt_response(403, schema=ErrorResponse)
+@blp.alt_response(404, schema=ErrorResponse)
+@blp.alt_response(409, schema=ErrorResponse)
+def delete_item(item_id):
+    """Delete an item that is on no order (staff); one on orders is a 409: mark it
+    unavailable instead."""
+    item = get_item(item_id)
+    try:
+        service.delete_item(item)
+    except service.ItemOnOrders as error:
+        abort(409, f"{error} Mark it unavailable instead.")
+    return None

@@ -1,0 +1,185 @@
+"""``/api/v1/suppliers``: who delivers the items; anyone reads them, staff change them."""
+
+from __future__ import annotations
+
+from flask import abort
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+from sqlalchemy import func, select
+
+from mypack.api.auth import require
+from mypack.api.pagination import (
+    PageArgsSchema,
+    Search,
+    Text,
+    field_error,
+    page_schema,
+    paginate,
+    sort_clauses,
+    sort_field,
+)
+from mypack.api.resources.items import ItemPageSchema, ItemQueryArgsSchema, item_list
+from mypack.api.schemas import ErrorResponse
+from mypack.extensions import db
+from mypack.menu import service
+from mypack.menu.models import MenuItem, Supplier
+
+blp = Blueprint("api_suppliers", __name__, url_prefix="/api/v1/suppliers",
+                description="The suppliers of the menu's items")
+
+SORTABLE = {"id": Supplier.id, "name": func.lower(Supplier.name)}
+
+
+#: An email address, or none: the menu form's rule, without control characters.
+#: (No \s: Python's and the ECMA regexes of OpenAPI clients differ on what it covers.)
+EMAIL = r"^([^@ \x00-\x1f\x7f-\x9f]+@[^@ \x00-\x1f\x7f-\x9f]+\.[^@ \x00-\x1f\x7f-\x9f]+)?$"
+EMAIL_CHECKS = [validate.Length(max=254),
+                validate.Regexp(EMAIL, error="Enter an email address (or nothing).")]
+
+
+class SupplierSchema(Schema):
+    """A supplier, with its business contacts."""
+
+    id = fields.Integer(dump_only=True)
+    name = Text(blank=False, required=True, validate=validate.Length(min=1, max=100))
+    email = Text(load_default="", validate=EMAIL_CHECKS, metadata={"pattern": EMAIL})
+    phone = Text(load_default="", validate=validate.Length(max=40))
+    notes = Text(multiline=True, load_default="", validate=validate.Length(max=2000))
+
+
+class SupplierUpdateSchema(Schema):
+    """The fields of a supplier to change; the others stay."""
+
+    name = Text(blank=False, validate=validate.Length(min=1, max=100))
+    email = Text(validate=EMAIL_CHECKS, metadata={"pattern": EMAIL})
+    phone = Text(validate=validate.Length(max=40))
+    notes = Text(multiline=True, validate=validate.Length(max=2000))
+
+
+class SupplierQueryArgsSchema(PageArgsSchema):
+    sort = sort_field(SORTABLE)
+    q = Search()
+
+
+class SupplierDeleteArgsSchema(Schema):
+    detach = fields.Boolean(load_default=False, metadata={
+        "description": "Delete a supplier that has items, leaving them without one."})
+
+
+SupplierPageSchema = page_schema(SupplierSchema, "SupplierPageSchema")
+
+
+def get_supplier(supplier_id: int) -> Supplier:
+    supplier = db.session.get(Supplier, supplier_id)
+    if supplier is None:
+        abort(404, "No such supplier.")
+    return supplier
+
+
+def _save(supplier: Supplier) -> None:
+    taken = {"name": ["Another supplier has this name."]}
+    with db.session.no_autoflush:  # the check must not write the pending change
+        taken_now = service.supplier_name_taken(supplier.name, supplier)
+    if taken_now:
+        db.session.rollback()
+        field_error(409, "Another supplier has this name.", taken)
+    try:
+        service.save_supplier(supplier)
+    except service.SupplierNameTaken:
+        field_error(409, "Another supplier has this name.", taken)
+
+
+@blp.route("")
+@blp.arguments(SupplierQueryArgsSchema, location="query")
+@blp.response(200, SupplierPageSchema, headers={"Link": {
+    "description": "Links to the next, previous, first and last pages (RFC 8288).",
+    "schema": {"type": "string"}}})
+@blp.alt_response(400, schema=ErrorResponse)
+@blp.alt_response(422, schema=ErrorResponse)
+def list_suppliers(args):
+    """The suppliers, by name unless sorted (``?sort=-id``)."""
+    statement = select(Supplier)
+    if args.get("q"):
+        statement = statement.where(Supplier.name.icontains(args["q"], autoescape=True))
+    order = sort_clauses(args.get("sort"), SORTABLE) or [func.lower(Supplier.name)]
+    return paginate(statement.order_by(*order, Supplier.id), args)
+
+
+@blp.route("", methods=["POST"])
+@require("staff")
+@blp.arguments(SupplierSchema)
+@blp.response(201, SupplierSchema)
+@blp.alt_response(400, schema=ErrorResponse)
+@blp.alt_response(401, schema=ErrorResponse)
+@blp.alt_response(403, schema=ErrorResponse)
+@blp.alt_response(409, schema=ErrorResponse)
+@blp.alt_response(415, schema=ErrorResponse)
+@blp.alt_response(422, schema=ErrorResponse)
+def create_supplier(data):
+    """Add a supplier (staff); names are unique in any case."""
+    supplier = Supplier(**data)
+    _save(supplier)
+    return supplier
+
+
+@blp.route("/<int(max=2147483647):supplier_id>")
+@blp.response(200, SupplierSchema)
+@blp.alt_response(404, schema=ErrorResponse)
+def read_supplier(supplier_id):
+    """One supplier."""
+    return get_supplier(supplier_id)
+
+
+@blp.route("/<int(max=2147483647):supplier_id>/items")
+@blp.arguments(ItemQueryArgsSchema, location="query")
+@blp.response(200, ItemPageSchema, headers={"Link": {
+    "description": "Links to the next, previous, first and last pages (RFC 8288).",
+    "schema": {"type": "string"}}})
+@blp.alt_response(400, schema=ErrorResponse)
+@blp.alt_response(404, schema=ErrorResponse)
+@blp.alt_response(422, schema=ErrorResponse)
+def supplier_items(args, supplier_id):
+    """The supplier's items, in menu order unless sorted; the item list's filters."""
+    supplier = get_supplier(supplier_id)
+    statement = service.menu_items().where(MenuItem.supplier_id == supplier.id)
+    return item_list(args, statement)
+
+
+@blp.route("/<int(max=2147483647):supplier_id>", methods=["PATCH"])
+@require("staff")
+@blp.arguments(SupplierUpdateSchema)
+@blp.response(200, SupplierSchema)
+@blp.alt_response(400, schema=ErrorResponse)
+@blp.alt_response(401, schema=ErrorResponse)
+@blp.alt_response(403, schema=ErrorResponse)
+@blp.alt_response(404, schema=ErrorResponse)
+@blp.alt_response(409, schema=ErrorResponse)
+@blp.alt_response(415, schema=ErrorResponse)
+@blp.alt_response(422, schema=ErrorResponse)
+def update_supplier(data, supplier_id):
+    """Change some fields of a supplier (staff)."""
+    supplier = get_supplier(supplier_id)
+    for name, value in data.items():
+        setattr(supplier, name, value)
+    _save(supplier)
+    return supplier
+
+
+@blp.route("/<int(max=2147483647):supplier_id>", methods=["DELETE"])
+@require("staff")
+@blp.arguments(SupplierDeleteArgsSchema, location="query")
+@blp.response(204)
+@blp.alt_response(401, schema=ErrorResponse)
+@blp.alt_response(403, schema=ErrorResponse)
+@blp.alt_response(404, schema=ErrorResponse)
+@blp.alt_response(409, schema=ErrorResponse)
+@blp.alt_response(422, schema=ErrorResponse)
+def delete_supplier(args, supplier_id):
+    """Delete a supplier (staff); one with items is a 409 unless ``?detach=true``,
+    which leaves its items on the menu without a supplier."""
+    supplier = get_supplier(supplier_id)
+    try:
+        service.delete_supplier(supplier, detach=args["detach"])
+    except service.SupplierHasItems as error:
+        abort(409, f"{error} Delete with ?detach=true to keep them without a supplier.")
+    return None

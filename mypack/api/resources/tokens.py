@@ -1,0 +1,82 @@
+"""``/api/v1/tokens``: the caller's API tokens (Bearer authentication).
+
+The token itself is answered once, when it is made; lists show its name, its first
+characters and its dates, never the token or its digest.
+"""
+
+from types import SimpleNamespace
+
+from flask import abort
+from flask_login import current_user
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from mypack.api.auth import require
+from mypack.api.pagination import Text
+from mypack.api.schemas import ErrorResponse, UTCDateTime
+from mypack.auth import tokens
+
+blp = Blueprint("api_tokens", __name__, url_prefix="/api/v1/tokens",
+                description="The caller's API tokens")
+
+
+class TokenSchema(Schema):
+    """An API token as its owner sees it: never the token itself."""
+
+    id = fields.Integer(dump_only=True)
+    name = fields.String(dump_only=True)
+    prefix = fields.String(dump_only=True, metadata={
+        "description": "The token's first characters, to tell tokens apart."})
+    created_at = UTCDateTime(dump_only=True)
+    expires_at = UTCDateTime(dump_only=True, allow_none=True)
+    last_used_at = UTCDateTime(dump_only=True, allow_none=True)
+    revoked = fields.Function(lambda record: record.revoked_at is not None,
+                              dump_only=True, metadata={"type": "boolean"})
+
+
+class TokenCreateSchema(Schema):
+    """What a new token is called and how long it lives (default: until revoked)."""
+
+    name = Text(blank=False, required=True, validate=validate.Length(min=1, max=100))
+    expires_in_days = fields.Integer(load_default=None, allow_none=True,
+                                     validate=validate.Range(min=1, max=365))
+
+
+class TokenCreatedSchema(TokenSchema):
+    """A new token, with the token itself: shown this once, never again."""
+
+    token = fields.String(dump_only=True)
+
+
+@blp.route("")
+@blp.response(200, TokenSchema(many=True))
+@blp.alt_response(401, schema=ErrorResponse)
+@require()
+def list_tokens():
+    """The caller's tokens, newest first (revoked ones included, marked)."""
+    return tokens.list_for(current_user)
+
+
+@blp.route("", methods=["POST"])
+@blp.arguments(TokenCreateSchema)
+@blp.response(201, TokenCreatedSchema)
+@blp.alt_response(401, schema=ErrorResponse)
+@blp.alt_response(422, schema=ErrorResponse)
+@require()
+def create_token(data):
+    """Make a token; the answer is the only time the token is shown."""
+    token, record = tokens.create(current_user, data["name"], data["expires_in_days"])
+    shown = {name: getattr(record, name) for name in (
+        "id", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")}
+    return SimpleNamespace(**shown, token=token)
+
+
+@blp.route("/<int:token_id>", methods=["DELETE"])
+@blp.response(204)
+@blp.alt_response(401, schema=ErrorResponse)
+@blp.alt_response(404, schema=ErrorResponse)
+@require()
+def revoke_token(token_id):
+    """Revoke one of the caller's tokens (another user's is not found)."""
+    if tokens.revoke(current_user, token_id) is None:
+        abort(404, "No such token.")

@@ -1,0 +1,60 @@
+"""API tokens on the profile page: list, make (the token is shown once), revoke.
+
+The list and the form are part of ``auth/profile.html``; this module gives the
+template what it needs (``api_tokens()``, ``new_token_form()``) and handles the posts.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, make_response, redirect, render_template, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, StringField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from mypack.auth import bp, tokens
+from mypack.auth.forms import PasswordForm, ProfileForm
+from mypack.database import utcnow
+
+
+class TokenForm(FlaskForm):
+    name = StringField("Token name", validators=[DataRequired(), Length(max=100)])
+    expires_in_days = IntegerField("Expires after (days, empty for never)", validators=[
+        Optional(), NumberRange(min=1, max=365)])
+
+
+@bp.context_processor
+def _token_helpers():
+    def api_tokens():
+        if not current_user.is_authenticated:
+            return []
+        return tokens.list_for(current_user)
+
+    return {"api_tokens": api_tokens, "new_token_form": lambda: TokenForm(formdata=None),
+            "token_now": utcnow}
+
+
+@bp.post("/tokens")
+@login_required
+def create_token():
+    """Make a token and show it, this once, on a page of its own (never in a cookie)."""
+    form = TokenForm()
+    if not form.validate_on_submit():
+        return render_template("auth/profile.html", form=ProfileForm(obj=current_user),
+                               password_form=PasswordForm(formdata=None), token_form=form), 400
+    token, record = tokens.create(current_user, form.name.data, form.expires_in_days.data)
+    response = make_response(render_template("auth/token_created.html", token=token,
+                                             record=record))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    """Revoke one of your tokens; another user's is not found."""
+    record = tokens.revoke(current_user, token_id)
+    if record is None:
+        abort(404)
+    flash(f"The token {record.name} ({record.prefix}…) is revoked.", "success")
+    return redirect(url_for("auth.profile"))

@@ -1,0 +1,77 @@
+"""API tokens: made, listed, revoked; looked up by the Bearer header."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from mypack import audit
+from mypack.auth.models import ApiToken, User
+from mypack.database import utcnow
+from mypack.extensions import db
+
+#: 32 random bytes: 256 bits from the operating system's CSPRNG.
+TOKEN_BYTES = 32
+PREFIX_LENGTH = 8
+
+
+def digest(token: str) -> str:
+    """What is stored of a token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create(user: User, name: str, expires_in_days: int | None = None) -> tuple[str, ApiToken]:
+    """Make a token for ``user``; returns the token (shown once) and its record."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    now = utcnow()
+    record = ApiToken(user_id=user.id, name=name.strip(), digest=digest(token),
+                      prefix=token[:PREFIX_LENGTH], created_at=now,
+                      expires_at=now + timedelta(days=expires_in_days) if expires_in_days
+                      else None)
+    db.session.add(record)
+    audit.record("token_create", user, detail=f"token {record.prefix}… {record.name}")
+    db.session.commit()
+    return token, record
+
+
+def user_for(token: str) -> User | None:
+    """The active user whose live token this is, or None."""
+    if not token:
+        return None
+    record = db.session.scalar(select(ApiToken).where(ApiToken.digest == digest(token)))
+    now = utcnow()
+    if record is None or not record.is_live(now) or not record.user.active:
+        return None
+    record.last_used_at = now
+    db.session.commit()
+    return record.user
+
+
+def list_for(user: User) -> list[ApiToken]:
+    """The user's tokens, newest first (revoked ones included, marked)."""
+    return list(db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
+                                   .order_by(ApiToken.id.desc())))
+
+
+def revoke(user: User, token_id: int) -> ApiToken | None:
+    """Revoke one of the user's tokens; None when they have no such token."""
+    record = db.session.scalar(select(ApiToken).where(ApiToken.id == token_id,
+                                                      ApiToken.user_id == user.id))
+    if record is None:
+        return None
+    if record.revoked_at is None:
+        record.revoked_at = utcnow()
+        audit.record("token_revoke", user, detail=f"token {record.prefix}… {record.name}")
+        db.session.commit()
+    return record
+
+
+def revoke_all(user: User) -> None:
+    """Revoke every live token of the user (password change, deactivation); the caller
+    commits."""
+    db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id,
+                                              ApiToken.revoked_at.is_(None))
+                       .values(revoked_at=utcnow()))
