@@ -78,11 +78,12 @@ def register_blueprints(app: Flask) -> None:
     from werkzeug.routing import IntegerConverter
 
     from mypack import api, auth, health, menu, orders
+    from mypack.database import MAX_ID
 
     class DatabaseId(IntegerConverter):
         # Every <int:...> in a URL is a database id: a number the databases' INTEGER
         # cannot hold is simply no such thing (404), never an overflow (500).
-        def __init__(self, map, max=2**31 - 1, **kwargs):
+        def __init__(self, map, max=MAX_ID, **kwargs):
             super().__init__(map, max=max, **kwargs)
 
     app.url_map.converters["int"] = DatabaseId

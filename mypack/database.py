@@ -14,6 +14,8 @@ from sqlalchemy.orm import DeclarativeBase
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "alembic_version"
+#: The largest id an INTEGER primary key holds on every backend (32-bit signed).
+MAX_ID = 2**31 - 1
 
 # Explicit constraint names make migrations portable: each backend otherwise invents
 # its own, and a later migration cannot drop a constraint it cannot name.

@@ -14,13 +14,13 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import Select, func, select
 from werkzeug.exceptions import Conflict, UnprocessableEntity
 
+from mypack.database import MAX_ID
 from mypack.extensions import db
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
 MAX_PRICE = decimal.Decimal("10000")
 #: The largest id (the databases' 32-bit INTEGER): larger ones are unknown, never an overflow.
-MAX_ID = 2**31 - 1
 _SORT_KEY = re.compile(r"^-?[a-z_]{1,40}$")
 
 

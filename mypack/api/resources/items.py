@@ -152,7 +152,7 @@ def create_item(data):
     return item
 
 
-@blp.route("/<int(max=2147483647):item_id>")
+@blp.route("/<int:item_id>")
 @blp.response(200, ItemSchema)
 @blp.alt_response(404, schema=ErrorResponse)
 def read_item(item_id):
@@ -160,7 +160,7 @@ def read_item(item_id):
     return get_item(item_id)
 
 
-@blp.route("/<int(max=2147483647):item_id>", methods=["PATCH"])
+@blp.route("/<int:item_id>", methods=["PATCH"])
 @require("staff")
 @blp.arguments(ItemUpdateSchema)
 @blp.response(200, ItemSchema)
@@ -181,7 +181,7 @@ def update_item(data, item_id):
     return item
 
 
-@blp.route("/<int(max=2147483647):item_id>", methods=["DELETE"])
+@blp.route("/<int:item_id>", methods=["DELETE"])
 @require("staff")
 @blp.response(204)
 @blp.alt_response(401, schema=ErrorResponse)

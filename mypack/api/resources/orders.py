@@ -154,7 +154,7 @@ def create_order(data):
     return visible_order(order.id)
 
 
-@blp.route("/<int(max=2147483647):order_id>")
+@blp.route("/<int:order_id>")
 @require()
 @blp.response(200, OrderSchema)
 @blp.alt_response(401, schema=ErrorResponse)
@@ -164,7 +164,7 @@ def read_order(order_id):
     return visible_order(order_id)
 
 
-@blp.route("/<int(max=2147483647):order_id>/status", methods=["POST"])
+@blp.route("/<int:order_id>/status", methods=["POST"])
 @require()
 @blp.arguments(StatusChangeSchema)
 @blp.response(200, OrderSchema)

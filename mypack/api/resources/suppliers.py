@@ -122,7 +122,7 @@ def create_supplier(data):
     return supplier
 
 
-@blp.route("/<int(max=2147483647):supplier_id>")
+@blp.route("/<int:supplier_id>")
 @blp.response(200, SupplierSchema)
 @blp.alt_response(404, schema=ErrorResponse)
 def read_supplier(supplier_id):
@@ -130,7 +130,7 @@ def read_supplier(supplier_id):
     return get_supplier(supplier_id)
 
 
-@blp.route("/<int(max=2147483647):supplier_id>/items")
+@blp.route("/<int:supplier_id>/items")
 @blp.arguments(ItemQueryArgsSchema, location="query")
 @blp.response(200, ItemPageSchema, headers={"Link": {
     "description": "Links to the next, previous, first and last pages (RFC 8288).",
@@ -145,7 +145,7 @@ def supplier_items(args, supplier_id):
     return item_list(args, statement)
 
 
-@blp.route("/<int(max=2147483647):supplier_id>", methods=["PATCH"])
+@blp.route("/<int:supplier_id>", methods=["PATCH"])
 @require("staff")
 @blp.arguments(SupplierUpdateSchema)
 @blp.response(200, SupplierSchema)
@@ -165,7 +165,7 @@ def update_supplier(data, supplier_id):
     return supplier
 
 
-@blp.route("/<int(max=2147483647):supplier_id>", methods=["DELETE"])
+@blp.route("/<int:supplier_id>", methods=["DELETE"])
 @require("staff")
 @blp.arguments(SupplierDeleteArgsSchema, location="query")
 @blp.response(204)
