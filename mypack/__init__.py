@@ -77,7 +77,7 @@ def register_blueprints(app: Flask) -> None:
     """Attach the site's parts, and the JSON API under /api/v1."""
     from werkzeug.routing import IntegerConverter
 
-    from mypack import api, auth, health, menu, orders
+    from mypack import admin, api, auth, health, menu, orders
     from mypack.database import MAX_ID
 
     class DatabaseId(IntegerConverter):
@@ -92,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(menu.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(orders.bp)
+    app.register_blueprint(admin.bp)
     api.init_app(app)
     app.jinja_env.globals["mypack_version"] = __version__
 

@@ -7,6 +7,7 @@ import os
 from datetime import datetime
 
 from flask import g, has_request_context, request
+from flask_login import current_user
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -16,7 +17,7 @@ from mypack.extensions import db
 #: The events recorded, for the admin's filters and the README.
 EVENTS = ("login_success", "login_failure", "lockout", "logout", "password_change",
           "password_reset", "role_change", "activate", "deactivate", "unlock", "register",
-          "token_create", "token_revoke")
+          "token_create", "token_revoke", "profile_change", "user_delete")
 
 
 class AuditEvent(db.Model):
@@ -44,14 +45,21 @@ def _os_user() -> str:
         return f"uid {os.getuid()}"
 
 
+def _acting_on_someone_else(user) -> bool:
+    return current_user.is_authenticated and (user is None or current_user.id != user.id)
+
+
 def record(event: str, user=None, email: str | None = None, detail: str = "") -> AuditEvent:
     """Add an event to the session (the caller commits), with the request's address and id.
 
-    Outside a request (``mypack user ...``) the detail names the operating-system
-    user who ran the command instead.
+    When someone logged in acts on another account (an admin in the console, the API)
+    the detail names them; outside a request (``mypack user ...``) it names the
+    operating-system user who ran the command instead.
     """
     if not has_request_context():
         detail = "; ".join(filter(None, [detail, f"command line, as {_os_user()}"]))
+    elif _acting_on_someone_else(user):
+        detail = "; ".join(filter(None, [detail, f"by {current_user.email}"]))
     entry = AuditEvent(
         event=event, user_id=user.id if user is not None else None,
         email=email if email is not None else getattr(user, "email", None),

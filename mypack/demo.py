@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+from datetime import timedelta
 from decimal import Decimal
 
 import click
@@ -10,8 +12,11 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from mypack.auth import service as accounts
+from mypack.database import utcnow
 from mypack.extensions import db
 from mypack.menu.models import MenuItem, Supplier
+from mypack.orders import service as orders
+from mypack.orders.models import OPEN_STATUSES, Order
 
 SUPPLIERS = [
     ("Northside Roasters", "orders@northside.example", "+44 20 7946 0101",
@@ -57,7 +62,10 @@ ITEMS = [
 ACCOUNTS = [
     ("staff@demo.example", "Sam (staff)", "staff", "Demo-Staff-Espresso-1"),
     ("customer@demo.example", "Casey (customer)", "customer", "Demo-Customer-Latte-1"),
+    ("admin@demo.example", "Alex (admin)", "admin", "Demo-Admin-Flatwhite-1"),
 ]
+#: Days of demo orders behind today, so the admin dashboard has something to chart.
+ORDER_DAYS = 30
 
 
 def seed() -> list[str]:
@@ -83,13 +91,43 @@ def seed() -> list[str]:
             accounts.register(email, name, password, role=role)
             done.append(f"created {role} {email}")
         done.append(f"log in as {role}: {email} / {password}")
+    done.append(f"{_seed_orders()} new demo orders over the last {ORDER_DAYS} days")
     return done
+
+
+def _seed_orders() -> int:
+    """The demo customer's orders, a few a day; the same every run (fixed seed, and
+    each order's submission key makes placing it again find it instead)."""
+    customer = accounts.find_user("customer@demo.example")
+    on_sale = list(db.session.scalars(select(MenuItem.id).where(MenuItem.available.is_(True))
+                                      .order_by(MenuItem.id)))
+    existing = set(db.session.scalars(select(Order.submission_key).where(
+        Order.user_id == customer.id, Order.submission_key.startswith("demo-"))))
+    rng, now, placed = random.Random(30), utcnow(), 0
+    for days_ago in range(ORDER_DAYS - 1, -1, -1):
+        for number in range(rng.randint(0, 5)):
+            quantities = {item: rng.randint(1, 3) for item in rng.sample(on_sale, 2)}
+            minutes = rng.randint(0, 600)
+            # Past orders were collected (a few cancelled); today's are still open.
+            status = (rng.choice(OPEN_STATUSES) if days_ago == 0 else
+                      "cancelled" if rng.random() < 0.1 else "collected")
+            key = f"demo-{days_ago}-{number}"
+            if key in existing:
+                continue
+            order = orders.place_order(customer, quantities, key)
+            order.created_at = order.updated_at = now - timedelta(days=days_ago,
+                                                                  minutes=minutes)
+            order.status = status
+            placed += 1
+    db.session.commit()
+    return placed
 
 
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo_command():
-    """Load demo suppliers, menu items and a staff and a customer account.
+    """Load demo suppliers, menu items, a staff, a customer and an admin account, and
+    a month of the customer's orders.
 
     Idempotent: running it again adds only what is missing. Refused in production
     configurations, since the demo accounts' passwords are printed here and public.

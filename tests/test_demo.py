@@ -22,7 +22,7 @@ def test_seed_demo_loads_suppliers_items_and_accounts(migrated_app):
     with migrated_app.app_context():
         categories = set(db.session.scalars(select(MenuItem.category)))
     assert categories == set(CATEGORIES)
-    for role in ("staff", "customer"):
+    for role in ("staff", "customer", "admin"):
         email, password = next(line.split(": ", 1)[1].split(" / ")
                                for line in result.output.splitlines()
                                if line.startswith(f"log in as {role}"))
@@ -36,6 +36,7 @@ def test_seed_demo_is_idempotent(migrated_app):
     first = counts(migrated_app)
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0 and "(0 new)" in result.output
+    assert "\n0 new demo orders" in result.output
     assert counts(migrated_app) == first
 
 

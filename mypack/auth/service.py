@@ -11,7 +11,7 @@ import math
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from mypack import audit
@@ -42,6 +42,9 @@ class AccountInactive(Exception):
 
 class AccountError(ValueError):
     """A change that breaks a rule (unknown user, weak password, last admin ...)."""
+
+
+EMAIL_TAKEN = "Another account has this email."
 
 
 def find_user(email: str) -> User | None:
@@ -206,19 +209,102 @@ def set_role(email: str, role: str) -> User:
     """Give a user another role; the last active admin keeps theirs."""
     _require_role(role)
     user = get_user(email)
-    if user.role == "admin" and role != "admin":
-        _require_another_admin(user)
-    if user.role != role:
-        audit.record("role_change", user, detail=f"{user.role} -> {role}")
-        user.role = role
-        user.end_sessions()  # rights changed: sessions start over
-        db.session.commit()
+    _change_role(user, role)
+    db.session.commit()
     return user
 
 
 def set_active(email: str, active: bool) -> User:
     """Activate or deactivate a user; deactivation ends their sessions."""
     user = get_user(email)
+    _change_active(user, active)
+    db.session.commit()
+    return user
+
+
+def update_user(user: User, *, email: str, display_name: str, role: str, active: bool,
+                password: str | None = None) -> None:
+    """Change an account in one transaction (the admin console's edit form), with the
+    rules of the single changes: a role or deactivation the last admin would lose is
+    refused, a new password follows the policy and ends the user's sessions, and
+    each change is audited. Nothing is changed when a rule is broken.
+
+    :raise AccountError: the email is another account's, the role is unknown, the
+        password is weak, or the last active admin would stop being one.
+    """
+    email = normalize_email(email)
+    display_name = display_name.strip()
+    _require_role(role)
+    if password:
+        _require_password(password, email)
+    if email != user.email and find_user(email) is not None:
+        raise AccountError(EMAIL_TAKEN)
+    try:
+        changed = [f"{name} {old} -> {new}" for name, old, new in (
+            ("email", user.email, email), ("name", user.display_name, display_name))
+            if old != new]
+        if changed:
+            audit.record("profile_change", user, detail="; ".join(changed))
+            user.email, user.display_name = email, display_name
+        _change_role(user, role)
+        _change_active(user, active)
+        if password:
+            user.password_hash = hash_password(password)
+            user.end_sessions()
+            tokens.revoke_all(user)
+            audit.record("password_reset", user)
+        db.session.commit()
+    except AccountError:
+        db.session.rollback()
+        raise
+    except IntegrityError:  # the email was taken at the same moment
+        db.session.rollback()
+        raise AccountError(EMAIL_TAKEN) from None
+
+
+def delete_user(user: User) -> None:
+    """Delete an account that has placed no orders; its API tokens go with it, its
+    audit trail stays (without the link to the account).
+
+    :raise AccountError: it is the last active admin, or it has orders, which must
+        keep their customer (deactivate the account instead).
+    """
+    if user.role == "admin" and user.active:
+        _require_another_admin(user)
+    orders = _orders_of(user)
+    if orders:
+        raise AccountError(f"{user.email} has {orders} order(s), which must keep their "
+                           "customer: deactivate the account instead.")
+    audit.record("user_delete", None, email=user.email, detail=f"user {user.id}, {user.role}")
+    # A DELETE statement: the database cascades to tokens and keeps the audit rows,
+    # and its foreign key refuses the delete if an order was placed since the count.
+    try:
+        db.session.execute(delete(User).where(User.id == user.id))
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise AccountError(f"{user.email} has just placed an order: deactivate the "
+                           "account instead.") from None
+
+
+def _orders_of(user: User) -> int:
+    # Imported here: mypack.orders imports the account models, and so this package.
+    from mypack.orders.models import Order
+
+    return db.session.scalar(select(db.func.count()).select_from(Order)
+                             .where(Order.user_id == user.id)) or 0
+
+
+def _change_role(user: User, role: str) -> None:
+    if user.role == "admin" and role != "admin":
+        _require_another_admin(user)
+    if user.role != role:
+        audit.record("role_change", user, detail=f"{user.role} -> {role}")
+        user.role = role
+        user.end_sessions()  # rights changed: sessions start over
+
+
+def _change_active(user: User, active: bool) -> None:
     if not active and user.role == "admin":
         _require_another_admin(user)
     if user.active != active:
@@ -227,8 +313,6 @@ def set_active(email: str, active: bool) -> User:
             user.end_sessions()
             tokens.revoke_all(user)
         audit.record("activate" if active else "deactivate", user)
-        db.session.commit()
-    return user
 
 
 def list_users() -> list[User]:

@@ -10,6 +10,8 @@ as the check would have reported it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import Select, case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -133,6 +135,17 @@ def mark_unavailable(item: MenuItem) -> None:
     """Take the item off sale; orders that have it keep it."""
     item.available = False
     db.session.commit()
+
+
+def set_available(item_ids: Iterable[int], available: bool) -> set[int]:
+    """Put items on sale or take them off, in one statement; returns the ids that
+    exist (the others are ignored). Orders that have them keep them."""
+    found = set(db.session.scalars(select(MenuItem.id).where(MenuItem.id.in_(item_ids))))
+    if found:
+        db.session.execute(update(MenuItem).where(MenuItem.id.in_(found))
+                           .values(available=available))
+    db.session.commit()
+    return found
 
 
 def save_supplier(supplier: Supplier) -> None:

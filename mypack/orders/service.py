@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -178,3 +178,22 @@ def _move(order_id: int, seen_status: str, new_status: str) -> Order:
     if result.rowcount != 1:
         raise OrderConflict(f"Order {order_id} is {order.status} now; it was not changed.")
     return order
+
+
+def delete_cancelled(order_id: int) -> None:
+    """Delete a cancelled order and its lines (the admin console tidying up). Other
+    orders stay: open ones must be cancelled first, collected ones are sales.
+
+    :raise LookupError: no such order.
+    :raise OrderError: it is not cancelled (or stopped being so meanwhile).
+    """
+    order = db.session.get(Order, order_id)
+    if order is None:
+        raise LookupError(order_id)
+    # Conditional, like a move: nothing goes if the status changed since the check.
+    result = db.session.execute(delete(Order).where(Order.id == order_id,
+                                                    Order.status == "cancelled"))
+    db.session.commit()
+    if result.rowcount != 1:
+        raise OrderError(f"Order {order_id} is {order.status}: only cancelled orders can be "
+                         "deleted (collected ones are sales records; cancel open ones first).")
