@@ -105,9 +105,12 @@ def _seed_orders() -> int:
         Order.user_id == customer.id, Order.submission_key.startswith("demo-"))))
     rng, now, placed = random.Random(30), utcnow(), 0
     for days_ago in range(ORDER_DAYS - 1, -1, -1):
-        for number in range(rng.randint(0, 5)):
+        # Today always has a few, so the queue and the dashboard's open orders show some.
+        for number in range(rng.randint(0, 5) if days_ago else 4):
             quantities = {item: rng.randint(1, 3) for item in rng.sample(on_sale, 2)}
             minutes = rng.randint(0, 600)
+            if days_ago == 0:  # earlier today, never yesterday
+                minutes = min(minutes, now.hour * 60 + now.minute)
             # Past orders were collected (a few cancelled); today's are still open.
             status = (rng.choice(OPEN_STATUSES) if days_ago == 0 else
                       "cancelled" if rng.random() < 0.1 else "collected")
