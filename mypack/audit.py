@@ -7,7 +7,6 @@ import os
 from datetime import datetime
 
 from flask import g, has_request_context, request
-from flask_login import current_user
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -46,7 +45,11 @@ def _os_user() -> str:
 
 
 def _acting_on_someone_else(user) -> bool:
-    return current_user.is_authenticated and (user is None or current_user.id != user.id)
+    # Only a user Flask-Login has already loaded: asking current_user here would load
+    # one, and loading a user by API token or Basic credentials records events itself.
+    actor = g.get("_login_user")
+    return bool(actor is not None and actor.is_authenticated
+                and (user is None or actor.id != user.id))
 
 
 def record(event: str, user=None, email: str | None = None, detail: str = "") -> AuditEvent:
@@ -59,7 +62,7 @@ def record(event: str, user=None, email: str | None = None, detail: str = "") ->
     if not has_request_context():
         detail = "; ".join(filter(None, [detail, f"command line, as {_os_user()}"]))
     elif _acting_on_someone_else(user):
-        detail = "; ".join(filter(None, [detail, f"by {current_user.email}"]))
+        detail = "; ".join(filter(None, [detail, f"by {g._login_user.email}"]))
     entry = AuditEvent(
         event=event, user_id=user.id if user is not None else None,
         email=email if email is not None else getattr(user, "email", None),

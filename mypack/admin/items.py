@@ -6,16 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from flask import flash, redirect, render_template, url_for
+from flask import render_template, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from mypack.admin import bp
 from mypack.admin.lists import YES_NO, Column, Filter, ModelList, contains_any
-from mypack.admin.views import bulk_action, csv_export, form_status, list_page
+from mypack.admin.views import bulk_action, confirm_delete, csv_export, list_page
 from mypack.extensions import db
 from mypack.menu import service
-from mypack.menu.forms import ConfirmForm, ItemForm
+from mypack.menu.manage import item_form
 from mypack.menu.models import CATEGORIES, MenuItem, Supplier
 
 
@@ -94,21 +94,10 @@ def item_edit(item_id: int):
 
 
 def _item_form(item: MenuItem, done: str):
-    form = ItemForm(obj=item if item.id else None, suppliers=service.supplier_choices())
-    if form.validate_on_submit():
-        form.apply_to(item)
-        try:
-            service.save_item(item)
-        except LookupError as error:
-            form.supplier_id.errors.append(str(error))
-        else:
-            flash(done.format(item.name), "success")
-            return redirect(url_for("admin.items"))
-    return render_template(
+    return item_form(item, done, "admin.items", lambda form: render_template(
         "admin/form.html", form=form, heading=f"Item {item.name}" if item.id else "New item",
         back_url=url_for("admin.items"),
-        delete_url=url_for("admin.item_delete", item_id=item.id) if item.id else None,
-    ), form_status(form)
+        delete_url=url_for("admin.item_delete", item_id=item.id) if item.id else None))
 
 
 @bp.route("/items/<int:item_id>/delete", methods=["GET", "POST"])
@@ -119,23 +108,15 @@ def item_delete(item_id: int):
     :raise 404: no such item.
     """
     item = db.get_or_404(MenuItem, item_id)
-    form, status = ConfirmForm(), 200
-    orders = service.orders_with_item(item)
-    if form.validate_on_submit():
-        name = item.name
-        try:
-            service.delete_item(item)
-        except service.ItemOnOrders as refused:
-            orders, status = refused.orders, 409
-        else:
-            flash(f"Item deleted: {name}.", "success")
-            return redirect(url_for("admin.items"))
-    elif form.errors:
-        status = 400
-    refusal = (f"{item.name} is on {orders} order(s), which must keep it: mark it not "
-               "available instead (tick it in the list).") if orders else None
-    return render_template(
-        "admin/delete.html", name=item.name, form=form, refusal=refusal,
-        can_delete=not orders, consequence=None if orders else
-        f"{item.name} ({item.category}, {item.price}) leaves the menu for good.",
-        back_url=url_for("admin.item_edit", item_id=item.id)), status
+    name, orders = item.name, service.orders_with_item(item)
+
+    def delete(form) -> str:
+        service.delete_item(item)
+        return f"Item deleted: {name}."
+
+    return confirm_delete(
+        name, delete, service.ItemOnOrders, list_endpoint="admin.items",
+        back_url=url_for("admin.item_edit", item_id=item_id),
+        blocker=str(service.ItemOnOrders(item, orders)) if orders else None,
+        consequence=None if orders else
+        f"{name} ({item.category}, {item.price}) leaves the menu for good.")

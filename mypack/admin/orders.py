@@ -14,12 +14,11 @@ from sqlalchemy.orm import joinedload, selectinload
 from mypack.admin import bp
 from mypack.admin.forms import NewOrderForm, OrderMoveForm
 from mypack.admin.lists import Column, Filter, ModelList
-from mypack.admin.views import csv_export, form_status, list_page
+from mypack.admin.views import confirm_delete, csv_export, form_status, list_page
 from mypack.auth.models import User
 from mypack.auth.service import find_user
 from mypack.database import MAX_ID, utcnow
 from mypack.extensions import db
-from mypack.menu.forms import ConfirmForm
 from mypack.menu.models import MenuItem
 from mypack.orders import service
 from mypack.orders.models import STATUSES, TRANSITIONS, Order, OrderLine
@@ -87,32 +86,34 @@ def order_edit(order_id: int):
 
     :raise 404: no such order.
     """
-    order = db.first_or_404(select(Order).where(Order.id == order_id).options(
-        selectinload(Order.lines).selectinload(OrderLine.item), joinedload(Order.customer)))
+    order = _order_with_lines(order_id)
     form = OrderMoveForm(allowed=TRANSITIONS[order.status])
-    status = 200
-    if not TRANSITIONS[order.status]:
-        form = None
-    elif form.validate_on_submit():
+    if form.validate_on_submit():
         try:
             service.move(order.id, form.seen.data, form.status.data)
         except service.OrderError as refused:
             form.form_errors.append(str(refused))
         except service.OrderConflict as conflict:
             flash(str(conflict), "error")
-            status = 409
+            db.session.expire_all()
+            return _order_page(_order_with_lines(order_id)), 409
         else:
             flash(f"Order {order.id} is {form.status.data} now.", "success")
             return redirect(url_for("admin.order_edit", order_id=order.id))
-    if form is not None:
-        status = max(status, form_status(form))
-        if status == 409:
-            db.session.refresh(order)
-            form = OrderMoveForm(formdata=None, allowed=TRANSITIONS[order.status]) \
-                if TRANSITIONS[order.status] else None
-        if form is not None:
-            form.seen.data = order.status
-    return render_template("admin/order.html", order=order, form=form), status
+    return _order_page(order, form), form_status(form)
+
+
+def _order_with_lines(order_id: int) -> Order:
+    return db.first_or_404(select(Order).where(Order.id == order_id).options(
+        selectinload(Order.lines).selectinload(OrderLine.item), joinedload(Order.customer)))
+
+
+def _order_page(order: Order, form: OrderMoveForm | None = None) -> str:
+    """The order page; a fresh move form (the status seen now) unless ``form`` has errors."""
+    if form is None or not form.errors:
+        form = OrderMoveForm(formdata=None, allowed=TRANSITIONS[order.status])
+    form.seen.data = order.status
+    return render_template("admin/order.html", order=order, form=form)
 
 
 @bp.route("/orders/new", methods=["GET", "POST"])
@@ -147,22 +148,14 @@ def order_delete(order_id: int):
     :raise 404: no such order.
     """
     order = db.get_or_404(Order, order_id)
-    form, status, refusal = ConfirmForm(), 200, None
-    if form.validate_on_submit():
-        try:
-            service.delete_cancelled(order.id)
-        except service.OrderError as refused:
-            refusal, status = str(refused), 409
-        else:
-            flash(f"Order {order_id} deleted.", "success")
-            return redirect(url_for("admin.orders"))
-    elif form.errors:
-        status = 400
-    if order.status != "cancelled" and refusal is None:
-        refusal = (f"Order {order.id} is {order.status}: only cancelled orders can be "
-                   "deleted (collected ones are sales records; cancel open ones first).")
-    return render_template(
-        "admin/delete.html", name=f"order {order.id}", form=form, refusal=refusal,
-        can_delete=order.status == "cancelled",
-        consequence="The order and its lines go for good." if order.status == "cancelled"
-        else None, back_url=url_for("admin.order_edit", order_id=order.id)), status
+    cancelled = order.status == "cancelled"
+
+    def delete(form) -> str:
+        service.delete_cancelled(order_id)
+        return f"Order {order_id} deleted."
+
+    return confirm_delete(
+        f"order {order_id}", delete, service.OrderError, list_endpoint="admin.orders",
+        back_url=url_for("admin.order_edit", order_id=order_id),
+        consequence="The order and its lines go for good." if cancelled else None,
+        blocker=None if cancelled else service.not_deletable(order))

@@ -4,15 +4,16 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import render_template, url_for
 from sqlalchemy import func, select
 
 from mypack.admin import bp
 from mypack.admin.lists import YES_NO, Column, Filter, ModelList, contains_any
-from mypack.admin.views import csv_export, form_status, list_page
+from mypack.admin.views import confirm_delete, csv_export, list_page
 from mypack.extensions import db
 from mypack.menu import service
-from mypack.menu.forms import NAME_TAKEN, DeleteSupplierForm, SupplierForm
+from mypack.menu.forms import DeleteSupplierForm
+from mypack.menu.manage import supplier_form
 from mypack.menu.models import MenuItem, Supplier
 
 #: How many items a supplier has, as a column of the supplier's row.
@@ -63,23 +64,12 @@ def supplier_edit(supplier_id: int):
 
 
 def _supplier_form(supplier: Supplier | None, done: str):
-    form = SupplierForm(supplier=supplier)
-    if form.validate_on_submit():
-        target = supplier or Supplier()
-        form.apply_to(target)
-        try:
-            service.save_supplier(target)
-        except service.SupplierNameTaken:
-            form.name.errors.append(NAME_TAKEN)
-        else:
-            flash(done.format(target.name), "success")
-            return redirect(url_for("admin.suppliers"))
-    return render_template(
+    return supplier_form(supplier, done, "admin.suppliers", lambda form: render_template(
         "admin/form.html", form=form,
         heading=f"Supplier {supplier.name}" if supplier else "New supplier",
         back_url=url_for("admin.suppliers"),
         delete_url=url_for("admin.supplier_delete", supplier_id=supplier.id)
-        if supplier else None), form_status(form)
+        if supplier else None))
 
 
 @bp.route("/suppliers/<int:supplier_id>/delete", methods=["GET", "POST"])
@@ -90,25 +80,18 @@ def supplier_delete(supplier_id: int):
     :raise 404: no such supplier.
     """
     supplier = db.get_or_404(Supplier, supplier_id)
-    form, status, refusal = DeleteSupplierForm(), 200, None
-    if form.validate_on_submit():
-        name = supplier.name
-        try:
-            detached = service.delete_supplier(supplier, detach=form.detach.data)
-        except service.SupplierHasItems as refused:
-            refusal, status = (f"{name} still has {len(refused.items)} item(s): tick "
-                               "\u201cleave its items without a supplier\u201d to delete it "
-                               "anyway."), 409
-        else:
-            flash(f"Supplier deleted: {name}." + (
-                f" {detached} item(s) now have no supplier." if detached else ""), "success")
-            return redirect(url_for("admin.suppliers"))
-    elif form.errors:
-        status = 400
-    items = service.supplier_items(supplier)
-    return render_template(
-        "admin/delete.html", name=supplier.name, form=form, refusal=refusal, can_delete=True,
-        consequence=f"{supplier.name} goes for good" + (
-            f"; it has {len(items)} item(s): " + ", ".join(item.name for item in items[:10])
-            + ("…" if len(items) > 10 else "") if items else "") + ".",
-        back_url=url_for("admin.supplier_edit", supplier_id=supplier.id)), status
+    name, items = supplier.name, service.supplier_items(supplier)
+
+    def delete(form) -> str:
+        detached = service.delete_supplier(supplier, detach=form.detach.data)
+        return f"Supplier deleted: {name}." + (
+            f" {detached} item(s) now have no supplier." if detached else "")
+
+    listed = ", ".join(item.name for item in items[:10]) + ("…" if len(items) > 10 else "")
+    return confirm_delete(
+        name, delete, service.SupplierHasItems, form=DeleteSupplierForm(),
+        list_endpoint="admin.suppliers",
+        back_url=url_for("admin.supplier_edit", supplier_id=supplier_id),
+        consequence=f"{name} goes for good." + (
+            f" It has {len(items)} item(s) ({listed}): tick the box to leave them on the "
+            "menu without a supplier." if items else ""))

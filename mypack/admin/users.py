@@ -13,11 +13,10 @@ from sqlalchemy import func, select
 from mypack.admin import bp
 from mypack.admin.forms import UserForm
 from mypack.admin.lists import YES_NO, Column, Filter, ModelList, contains_any
-from mypack.admin.views import bulk_action, csv_export, form_status, list_page
+from mypack.admin.views import bulk_action, confirm_delete, csv_export, form_status, list_page
 from mypack.auth import service
 from mypack.auth.models import ROLES, User
 from mypack.extensions import db
-from mypack.menu.forms import ConfirmForm
 
 USERS = ModelList(
     statement=lambda: select(User),
@@ -128,20 +127,14 @@ def user_delete(user_id: int):
     :raise 404: no such account.
     """
     user = db.get_or_404(User, user_id)
-    form, refusal, status = ConfirmForm(), None, 200
-    if form.validate_on_submit():
-        email = user.email
-        try:
-            service.delete_user(user)
-        except service.AccountError as refused:
-            refusal, status = str(refused), 409
-        else:
-            flash(f"Account deleted: {email}.", "success")
-            return redirect(url_for("admin.users"))
-    elif form.errors:
-        status = 400
-    return render_template(
-        "admin/delete.html", name=user.email, form=form, refusal=refusal, can_delete=True,
+    email = user.email
+
+    def delete(form) -> str:
+        service.delete_user(user)
+        return f"Account deleted: {email}."
+
+    return confirm_delete(
+        email, delete, service.AccountError, list_endpoint="admin.users",
+        back_url=url_for("admin.user_edit", user_id=user_id),
         consequence="The account and its API tokens go for good; its audit trail stays. "
-                    "An account with orders cannot be deleted: deactivate it instead.",
-        back_url=url_for("admin.user_edit", user_id=user.id)), status
+                    "An account with orders cannot be deleted: deactivate it instead.")

@@ -10,6 +10,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from mypack.admin.forms import BulkForm
 from mypack.admin.lists import ModelList
 from mypack.auth.redirects import safe_next
+from mypack.menu.forms import ConfirmForm
 
 
 def form_status(form) -> int:
@@ -56,3 +57,31 @@ def bulk_action(actions: dict[str, str], list_endpoint: str,
     for message in refused:
         flash(message, "error")
     return redirect(safe_next(form.next.data) or url_for(list_endpoint))
+
+
+def confirm_delete(name: str, delete: Callable[[ConfirmForm], str],
+                   refused: type[Exception] | tuple[type[Exception], ...], *,
+                   list_endpoint: str, back_url: str, consequence: str | None = None,
+                   blocker: str | None = None, form: ConfirmForm | None = None):
+    """A delete's confirmation page (GET) and the delete itself (POST).
+
+    ``delete(form)`` deletes through its service and returns the message to flash on
+    the way back to ``list_endpoint``; when it raises ``refused`` nothing went and the
+    page shows why (409). ``blocker`` is a reason known beforehand: the page offers
+    no delete button then. A post without a valid CSRF token is a 400.
+    """
+    form = form or ConfirmForm()
+    refusal, status = blocker, 200
+    if form.validate_on_submit():
+        try:
+            message = delete(form)
+        except refused as error:
+            refusal, status = str(error), 409
+        else:
+            flash(message, "success")
+            return redirect(url_for(list_endpoint))
+    elif form.errors:
+        status = 400
+    return render_template("admin/delete.html", name=name, form=form, refusal=refusal,
+                           can_delete=blocker is None, consequence=consequence,
+                           back_url=back_url), status

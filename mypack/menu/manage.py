@@ -6,6 +6,8 @@ act on its form (POST); the rules they may break live in ``mypack.menu.service``
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import joinedload
 
@@ -59,6 +61,15 @@ def staff_item_edit(item_id: int):
 
 
 def _item_form(item: MenuItem, done: str):
+    return item_form(item, done, "menu.staff_items", lambda form: render_template(
+        "staff/item_form.html", form=form, item=item))
+
+
+def item_form(item: MenuItem, done: str, list_endpoint: str,
+              render: Callable[[ItemForm], str]):
+    """The item form's page, for the staff pages and the admin console: a valid post
+    saves the item and goes to ``list_endpoint`` with ``done`` (formatted with the
+    name) flashed; else ``render(form)``, 400 when the post had errors."""
     form = ItemForm(obj=item if item.id else None, suppliers=service.supplier_choices())
     if form.validate_on_submit():
         form.apply_to(item)
@@ -68,8 +79,8 @@ def _item_form(item: MenuItem, done: str):
             form.supplier_id.errors.append(str(error))
         else:
             flash(done.format(item.name), "success")
-            return redirect(url_for("menu.staff_items"))
-    return render_template("staff/item_form.html", form=form, item=item), _status(form)
+            return redirect(url_for(list_endpoint))
+    return render(form), _status(form)
 
 
 @bp.route("/staff/items/<int:item_id>/delete", methods=["GET", "POST"])
@@ -140,6 +151,14 @@ def staff_supplier_edit(supplier_id: int):
 
 
 def _supplier_form(supplier: Supplier | None, done: str):
+    return supplier_form(supplier, done, "menu.staff_suppliers", lambda form: render_template(
+        "staff/supplier_form.html", form=form, supplier=supplier))
+
+
+def supplier_form(supplier: Supplier | None, done: str, list_endpoint: str,
+                  render: Callable[[SupplierForm], str]):
+    """The supplier form's page (a new one when ``supplier`` is None), like
+    :func:`item_form`."""
     form = SupplierForm(supplier=supplier)
     if form.validate_on_submit():
         target = supplier or Supplier()
@@ -150,9 +169,8 @@ def _supplier_form(supplier: Supplier | None, done: str):
             form.name.errors.append(NAME_TAKEN)
         else:
             flash(done.format(target.name), "success")
-            return redirect(url_for("menu.staff_suppliers"))
-    return render_template("staff/supplier_form.html", form=form,
-                           supplier=supplier), _status(form)
+            return redirect(url_for(list_endpoint))
+    return render(form), _status(form)
 
 
 @bp.route("/staff/suppliers/<int:supplier_id>/delete", methods=["GET", "POST"])

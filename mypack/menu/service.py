@@ -23,7 +23,8 @@ class ItemOnOrders(Exception):
     """The item is on ``orders`` orders; nothing was deleted."""
 
     def __init__(self, item: MenuItem, orders: int):
-        super().__init__(f"{item.name} is on {orders} order(s).")
+        super().__init__(f"{item.name} is on {orders} order(s), which must keep it: mark it "
+                         "not available instead.")
         self.item, self.orders = item, orders
 
 

@@ -195,5 +195,11 @@ def delete_cancelled(order_id: int) -> None:
                                                     Order.status == "cancelled"))
     db.session.commit()
     if result.rowcount != 1:
-        raise OrderError(f"Order {order_id} is {order.status}: only cancelled orders can be "
-                         "deleted (collected ones are sales records; cancel open ones first).")
+        db.session.refresh(order)
+        raise OrderError(not_deletable(order))
+
+
+def not_deletable(order: Order) -> str:
+    """Why an order that is not cancelled cannot be deleted."""
+    return (f"Order {order.id} is {order.status}: only cancelled orders can be deleted "
+            "(collected ones are sales records; cancel open ones first).")

@@ -195,5 +195,5 @@ def delete_item(item_id):
     try:
         service.delete_item(item)
     except service.ItemOnOrders as error:
-        abort(409, f"{error} Mark it unavailable instead.")
+        abort(409, str(error))
     return None
