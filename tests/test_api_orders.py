@@ -358,3 +358,27 @@ def test_order_totals_are_exact_on_every_backend(migrated_app):
     assert again["total"] == "0.50" and again["lines"][0]["unit_price"] == "0.10"
     listed = client.get("/api/v1/orders?sort=-total", headers=auth("staff")).get_json()
     assert listed["items"][0]["total"] == "0.50"
+
+
+def test_placing_an_order_with_a_token_is_three_queries_and_the_lines(api, client):
+    """Authentication, the items, the order and its lines: nothing per line, no reloads
+    after the commit, and the token's last use written at most once a minute."""
+    from mypack.auth import tokens
+    from mypack.auth.models import User
+
+    from .queries import counted_queries
+
+    with api.app_context():
+        token, _ = tokens.create(db.session.scalar(select(User).where(
+            User.email == EMAILS["customer"])), "till")
+    bearer = {"Authorization": f"Bearer {token}"}
+    lines = [{"item_id": item, "quantity": 1} for item in api.item_ids[:2]]
+    client.post("/api/v1/orders", headers=bearer, json={"lines": lines})  # last use noted
+    with counted_queries(api) as statements:
+        response = client.post("/api/v1/orders", headers=bearer, json={"lines": lines})
+    assert response.status_code == 201
+    assert [line["item_name"] for line in response.get_json()["lines"]] == [
+        "Espresso", "Flat white"]
+    # The lines: one statement on PostgreSQL and MySQL (batched), one each on SQLite.
+    others = [s for s in statements if not s.startswith("INSERT INTO order_lines")]
+    assert len(others) == 3, others

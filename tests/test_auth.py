@@ -403,3 +403,21 @@ def test_no_debugger_console_in_production(instance_path):
     app = create_app("production", instance_path, SECRET_KEY="Qm8dT2xLw9Pz-" * 5,
                      SQLALCHEMY_DATABASE_URI="postgresql://u@127.0.0.1:1/d")
     assert app.test_client().get("/console", base_url="https://localhost").status_code == 404
+
+
+@pytest.mark.parametrize("failures_before", [0, 2])
+def test_a_login_is_three_queries(site, failures_before):
+    """The account and its failure count in one query, the audit record, the last
+    login (and the forgiven failures when there were some)."""
+    from .queries import counted_queries
+
+    make_user(site)
+    client = site.test_client()
+    for _ in range(failures_before):
+        login(client, password="not the password")
+    token = csrf_token(client)
+    with counted_queries(site) as statements:
+        response = client.post("/auth/login", data={
+            "csrf_token": token, "email": "ada@example.com", "password": PASSWORD})
+    assert response.status_code == 302
+    assert len(statements) == 3 + (failures_before > 0), statements

@@ -11,7 +11,7 @@ import math
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, select
+from sqlalchemy import delete, literal, select
 from sqlalchemy.exc import IntegrityError
 
 from mypack import audit
@@ -69,10 +69,10 @@ def authenticate(email: str, password: str) -> User | None:
     :raise AccountInactive: right password, deactivated account.
     """
     email = normalize_email(email)
-    retry_after = _seconds_locked(email)
+    user, throttle = _user_and_throttle(email)
+    retry_after = _seconds_locked(throttle)
     if retry_after:
         raise AccountLocked(retry_after)
-    user = find_user(email)
     if user is None:
         waste_time_like_a_check(password)
     elif verify_password(user.password_hash, password):
@@ -80,22 +80,34 @@ def authenticate(email: str, password: str) -> User | None:
             audit.record("login_failure", user, detail="account deactivated")
             db.session.commit()
             raise AccountInactive()
-        _login_succeeded(user, password)
+        _login_succeeded(user, password, throttle)
         return user
     _login_failed(email, user)
     return None
 
 
-def _seconds_locked(email: str) -> int:
-    throttle = db.session.get(LoginThrottle, email)
+def _user_and_throttle(email: str) -> tuple[User | None, LoginThrottle | None]:
+    """The account and the failure count of an email, either may be missing, in one
+    query (a login is otherwise a query each)."""
+    probe = select(literal(email).label("email")).subquery()
+    row = db.session.execute(
+        select(User, LoginThrottle).select_from(probe)
+        .outerjoin(User, User.email == probe.c.email)
+        .outerjoin(LoginThrottle, LoginThrottle.email == probe.c.email)).one()
+    return row[0], row[1]
+
+
+def _seconds_locked(throttle: LoginThrottle | None) -> int:
     if throttle is None or throttle.locked_until is None:
         return 0
     remaining = (throttle.locked_until - utcnow()).total_seconds()
     return math.ceil(remaining) if remaining > 0 else 0
 
 
-def _login_succeeded(user: User, password: str) -> None:
-    db.session.execute(LoginThrottle.__table__.delete().where(LoginThrottle.email == user.email))
+def _login_succeeded(user: User, password: str, throttle: LoginThrottle | None) -> None:
+    if throttle is not None:  # earlier failures are forgiven
+        db.session.execute(LoginThrottle.__table__.delete()
+                           .where(LoginThrottle.email == user.email))
     if needs_rehash(user.password_hash):
         # Stored with weaker parameters: now that we have the password, upgrade it.
         user.password_hash = hash_password(password)
@@ -124,7 +136,9 @@ def _login_failed(email: str, user: User | None) -> None:
 def _throttle_for_update(email: str, now: datetime) -> LoginThrottle:
     # Row lock (PostgreSQL, MySQL): concurrent failures in several processes each
     # count. A first failure inserts the row; a concurrent insert loses and retries.
-    query = select(LoginThrottle).where(LoginThrottle.email == email).with_for_update()
+    # populate_existing: the row as locked now, not as this session read it before.
+    query = (select(LoginThrottle).where(LoginThrottle.email == email).with_for_update()
+             .execution_options(populate_existing=True))
     throttle = db.session.scalar(query)
     if throttle is not None:
         return throttle

@@ -7,6 +7,7 @@ import secrets
 from datetime import timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from mypack import audit
 from mypack.auth.models import ApiToken, User
@@ -16,6 +17,8 @@ from mypack.extensions import db
 #: 32 random bytes: 256 bits from the operating system's CSPRNG.
 TOKEN_BYTES = 32
 PREFIX_LENGTH = 8
+#: How precisely a token's last use is recorded.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def digest(token: str) -> str:
@@ -41,12 +44,16 @@ def user_for(token: str) -> User | None:
     """The active user whose live token this is, or None."""
     if not token:
         return None
-    record = db.session.scalar(select(ApiToken).where(ApiToken.digest == digest(token)))
+    record = db.session.scalar(select(ApiToken).where(ApiToken.digest == digest(token))
+                               .options(joinedload(ApiToken.user)))
     now = utcnow()
     if record is None or not record.is_live(now) or not record.user.active:
         return None
-    record.last_used_at = now
-    db.session.commit()
+    # The last use is kept to the minute: writing it on every call would cost every
+    # API request an UPDATE and a commit.
+    if record.last_used_at is None or now - record.last_used_at >= LAST_USED_RESOLUTION:
+        record.last_used_at = now
+        db.session.commit()
     return record.user
 
 

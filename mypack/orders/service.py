@@ -50,10 +50,39 @@ def place_order(user, quantities: Mapping[int, int], submission_key: str) -> Ord
 
     :raise OrderError: no items, a quantity outside 1-50, an unknown or unavailable item.
     """
-    existing = _order_by_key(user, submission_key)
-    if existing is not None:
-        return existing
     wanted = {int(item_id): quantity for item_id, quantity in quantities.items() if quantity}
+    try:
+        lines = _priced_lines(wanted)
+    except OrderError:
+        # A resubmission finds its order even if the menu has changed since.
+        existing = _order_by_key(user, submission_key)
+        if existing is not None:
+            return existing
+        raise
+    order = Order(user_id=user.id, status="placed", submission_key=submission_key,
+                  total=sum((line.unit_price * line.quantity for line in lines), Decimal("0")),
+                  lines=lines)
+    db.session.add(order)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The key is taken: this confirmation placed its order before (a double click,
+        # a retry), or concurrently. Only the unique key is looked at, so the common
+        # case costs no lookup.
+        db.session.rollback()
+        existing = _order_by_key(user, submission_key)
+        if existing is None:  # a key of someone else's order: a forged or stale form
+            raise OrderError("This confirmation is no longer valid; please review the "
+                             "order again.") from None
+        return existing
+    return order
+
+
+def _priced_lines(wanted: Mapping[int, int]) -> list[OrderLine]:
+    """The lines of an order of ``wanted`` at today's prices (one query).
+
+    :raise OrderError: as :func:`place_order`.
+    """
     _check_quantities(wanted)
     items = {item.id: item for item in db.session.scalars(
         select(MenuItem).where(MenuItem.id.in_(wanted)))}
@@ -63,23 +92,9 @@ def place_order(user, quantities: Mapping[int, int], submission_key: str) -> Ord
     unavailable = sorted(item.name for item in items.values() if not item.available)
     if unavailable:
         raise OrderError(f"Not available any more: {', '.join(unavailable)}.")
-    lines = [OrderLine(item_id=item_id, quantity=quantity, unit_price=items[item_id].price)
-             for item_id, quantity in sorted(wanted.items())]
-    order = Order(user_id=user.id, status="placed", submission_key=submission_key,
-                  total=sum((line.unit_price * line.quantity for line in lines), Decimal("0")),
-                  lines=lines)
-    db.session.add(order)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # The same confirmation was submitted twice at once: the other one placed it.
-        db.session.rollback()
-        existing = _order_by_key(user, submission_key)
-        if existing is None:  # a key of someone else's order: a forged or stale form
-            raise OrderError("This confirmation is no longer valid; please review the "
-                             "order again.") from None
-        return existing
-    return order
+    return [OrderLine(item_id=item_id, item=items[item_id], quantity=quantity,
+                      unit_price=items[item_id].price)
+            for item_id, quantity in sorted(wanted.items())]
 
 
 def _check_quantities(wanted: Mapping[int, int]) -> None:

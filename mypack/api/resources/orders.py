@@ -151,7 +151,7 @@ def create_order(data):
         # depends on the menu's state (an unknown or unavailable item, another
         # order's key): a conflict with the current state.
         field_error(409, str(error), {"lines": [str(error)]})
-    return visible_order(order.id)
+    return order  # the caller's own, with its lines and items as placed
 
 
 @blp.route("/<int:order_id>")
