@@ -2,6 +2,7 @@
 #   make run   - development site on http://127.0.0.1:5000 (creates .venv, instance, database,
 #                demo data: see the printed demo logins)
 #   make test  - the whole test suite (SQLite, PostgreSQL, MariaDB/MySQL)
+#   make bench - benchmarks under gunicorn and Apache mod_wsgi (bench/results/; root, wrk)
 
 # Debian's Python: readable by service users such as www-data, unlike a Python in
 # root's home, so the same venv can serve under Apache mod_wsgi.
@@ -12,7 +13,7 @@ CONFIG ?= development
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: install run test lint clean
+.PHONY: install run test lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +34,12 @@ run: install
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Needs root (Apache's daemons run as www-data), Apache with apxs, PostgreSQL and wrk.
+bench: install
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk \
+		|| (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check mypack tests

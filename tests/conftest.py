@@ -10,7 +10,6 @@ under ``CI=true``, where it fails them.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -101,30 +100,11 @@ def run_mypack(*args: str, env: dict | None = None, cwd: Path | None = None,
 
 # --- the package as built and deployed ------------------------------------------------
 
-def build_wheel(out: Path, version: str | None = None) -> Path:
-    """A wheel built from a copy of the files git would ship (tracked and new, not
-    ignored), optionally as another version: a new release of the working tree."""
-    source = out / "source"
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT,
-                           check=True, capture_output=True, text=True).stdout.split("\0")
-    for name in filter(None, files):
-        if not (ROOT / name).exists() and not (ROOT / name).is_symlink():
-            continue  # deleted in the working tree
-        (source / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, source / name, follow_symlinks=False)
-    if version:
-        init = source / "mypack" / "__init__.py"
-        init.write_text(re.sub(r'^__version__ = "[^"]*"', f'__version__ = "{version}"',
-                               init.read_text(), flags=re.M))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-                    "-q", "-w", str(out), str(source)], check=True, capture_output=True)
-    (built,) = out.glob("mypack-*.whl")
-    return built
-
-
 @pytest.fixture(scope="session")
 def mypack_wheel(tmp_path_factory) -> Path:
     """The working tree as a wheel."""
+    from tests.servers import build_wheel
+
     return build_wheel(tmp_path_factory.mktemp("dist"))
 
 

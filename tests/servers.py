@@ -17,6 +17,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -60,6 +61,28 @@ def chown_tree(path: Path, user: str = SERVICE_USER) -> None:
 
 
 # --- the deployment --------------------------------------------------------------------
+
+def build_wheel(out: Path, version: str | None = None) -> Path:
+    """A wheel built from a copy of the files git would ship (tracked and new, not
+    ignored), optionally as another version: a new release of the working tree."""
+    source = out / "source"
+    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT,
+                           check=True, capture_output=True, text=True).stdout.split("\0")
+    for name in filter(None, files):
+        if not (ROOT / name).exists() and not (ROOT / name).is_symlink():
+            continue  # deleted in the working tree
+        (source / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, source / name, follow_symlinks=False)
+    if version:
+        init = source / "mypack" / "__init__.py"
+        init.write_text(re.sub(r'^__version__ = "[^"]*"', f'__version__ = "{version}"',
+                               init.read_text(), flags=re.M))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+                    "-q", "-w", str(out), str(source)], check=True, capture_output=True)
+    (built,) = out.glob("mypack-*.whl")
+    return built
+
+
 
 @dataclass
 class Deployment:
@@ -236,8 +259,9 @@ class Gunicorn:
     """gunicorn started with the shipped deploy/gunicorn.conf.py, as the systemd unit does."""
 
     def __init__(self, deployment: Deployment, port: int | None = None, workers: int = 2,
-                 threads: int = 5, name: str = "gunicorn"):
+                 threads: int = 5, name: str = "gunicorn", app: str | None = None):
         self.deployment = deployment
+        self.app = app  # another WSGI app than the config's (the benchmark's baseline)
         self.port = port or free_port()
         self.name = name
         run_dir = deployment.root / "run"
@@ -267,7 +291,7 @@ class Gunicorn:
         # As the systemd unit runs it: the whole server as the service user.
         self.process = subprocess.Popen(
             [*as_service_user(), str(self.deployment.venv / "bin" / "gunicorn"), "--config",
-             str(self.deployment.share / "gunicorn.conf.py")],
+             str(self.deployment.share / "gunicorn.conf.py"), *([self.app] if self.app else [])],
             cwd=self.deployment.root, env=self.env,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for_http(self.url + "/healthz", accept=range(200, 600), process=self.process)

@@ -13,7 +13,6 @@ import time
 import pytest
 from sqlalchemy import create_engine, text
 
-from .conftest import build_wheel
 from .servers import (
     RELOAD_WITHIN,
     ROOT,
@@ -21,6 +20,7 @@ from .servers import (
     Load,
     assert_reloaded_cleanly,
     assert_served_behind_a_tls_proxy,
+    build_wheel,
     chown_tree,
     get,
     reload_under_load,
