@@ -42,7 +42,7 @@ bench: install
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 lint: install
-	$(BIN)/ruff check mypack tests
+	$(BIN)/ruff check mypack tests bench deploy/gunicorn.conf.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache
