@@ -61,25 +61,30 @@ TARGETS = {
 
 # --- setting up --------------------------------------------------------------------------
 
-def create_database() -> None:
-    """A fresh database and role for the run (dropped first if a run left them)."""
+@contextmanager
+def _postgres_admin():
+    """A cursor of the local server's administrator (trusted on 127.0.0.1)."""
     admin = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
     admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        cursor.execute(f"DROP ROLE IF EXISTS {DB_USER}")
+    try:
+        with admin.cursor() as cursor:
+            yield cursor
+    finally:
+        admin.close()
+
+
+def create_database() -> None:
+    """A fresh database and role for the run (dropped first if a run left them)."""
+    drop_database()
+    with _postgres_admin() as cursor:
         cursor.execute(f"CREATE ROLE {DB_USER} LOGIN PASSWORD %s", (DB_PASSWORD,))
         cursor.execute(f"CREATE DATABASE {DB_NAME} OWNER {DB_USER}")
-    admin.close()
 
 
 def drop_database() -> None:
-    admin = psycopg2.connect(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
+    with _postgres_admin() as cursor:
         cursor.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
         cursor.execute(f"DROP ROLE IF EXISTS {DB_USER}")
-    admin.close()
 
 
 SETTINGS = dict(
