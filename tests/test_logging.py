@@ -184,3 +184,35 @@ def test_unwritable_log_dir_fails_start_up_for_the_service_user(public_tmp):
                              sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode != 0
     assert f"log directory {log_dir} is not writable: Permission denied" in result.stderr
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_a_failing_request_logs_its_traceback_and_request_id(tmp_path, instance_path,
+                                                             log_format):
+    """The traceback and the request id of a failing request both reach the file."""
+    app = make_logged_app(tmp_path, instance_path, LOG_FORMAT=log_format)
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: a 500 page and a log
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("the grinder jammed")
+
+    response = app.test_client().get("/boom", headers={"X-Request-ID": "req-boom"})
+    assert response.status_code == 500
+    text = "\n".join(log_lines(tmp_path / "logs"))
+    assert "req-boom" in text and "RuntimeError: the grinder jammed" in text
+    if log_format == "json":
+        entries = [json.loads(line) for line in log_lines(tmp_path / "logs")]
+        [failure] = [e for e in entries if "exception" in e]
+        assert failure["request_id"] == "req-boom"
+        assert "the grinder jammed" in failure["exception"]
+
+
+def test_records_are_written_when_the_process_exits(tmp_path, instance_path):
+    script = ("import logging, sys; from mypack import create_app\n"
+              "create_app('testing', sys.argv[1], LOG_DIR=sys.argv[2])\n"
+              "for n in range(2000): logging.getLogger('mypack.exit').info('line %d', n)\n")
+    subprocess.run([sys.executable, "-c", script, str(instance_path), str(tmp_path / "logs")],
+                   check=True, timeout=120)
+    lines = [line for line in log_lines(tmp_path / "logs") if "|mypack.exit|" in line]
+    assert len(lines) == 2000 and lines[-1].split("|")[5] == "line 1999"
