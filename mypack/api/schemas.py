@@ -27,6 +27,16 @@ class ErrorResponse(Schema):
     error = fields.Nested(ErrorBody, required=True)
 
 
+def error_responses(blp, *codes: int):
+    """Document the errors an operation may answer, each in the one error shape:
+    ``@error_responses(blp, 401, 404)`` for a stack of ``blp.alt_response`` lines."""
+    def decorator(view):
+        for code in reversed(codes):  # as the stack of decorators would apply them
+            view = blp.alt_response(code, schema=ErrorResponse)(view)
+        return view
+    return decorator
+
+
 class UserSchema(Schema):
     """A user as the API shows them; the email only to the user and to admins."""
 

@@ -20,7 +20,7 @@ from mypack.api.pagination import (
     sort_clauses,
     sort_field,
 )
-from mypack.api.schemas import ErrorResponse, UTCDateTime
+from mypack.api.schemas import UTCDateTime, error_responses
 from mypack.extensions import db
 from mypack.menu import service
 from mypack.menu.models import CATEGORIES, MenuItem, Supplier
@@ -127,8 +127,7 @@ def _save(item: MenuItem) -> None:
 @blp.response(200, ItemPageSchema, headers={"Link": {
     "description": "Links to the next, previous, first and last pages (RFC 8288).",
     "schema": {"type": "string"}}})
-@blp.alt_response(400, schema=ErrorResponse)
-@blp.alt_response(422, schema=ErrorResponse)
+@error_responses(blp, 400, 422)
 def list_items(args):
     """The menu's items, in menu order unless sorted (``?sort=-price,name``)."""
     return item_list(args)
@@ -138,12 +137,7 @@ def list_items(args):
 @require("staff")
 @blp.arguments(ItemSchema)
 @blp.response(201, ItemSchema)
-@blp.alt_response(400, schema=ErrorResponse)
-@blp.alt_response(401, schema=ErrorResponse)
-@blp.alt_response(403, schema=ErrorResponse)
-@blp.alt_response(409, schema=ErrorResponse)
-@blp.alt_response(415, schema=ErrorResponse)
-@blp.alt_response(422, schema=ErrorResponse)
+@error_responses(blp, 400, 401, 403, 409, 415, 422)
 def create_item(data):
     """Add an item (staff)."""
     _check_supplier(data)
@@ -154,7 +148,7 @@ def create_item(data):
 
 @blp.route("/<int:item_id>")
 @blp.response(200, ItemSchema)
-@blp.alt_response(404, schema=ErrorResponse)
+@error_responses(blp, 404)
 def read_item(item_id):
     """One item."""
     return get_item(item_id)
@@ -164,13 +158,7 @@ def read_item(item_id):
 @require("staff")
 @blp.arguments(ItemUpdateSchema)
 @blp.response(200, ItemSchema)
-@blp.alt_response(400, schema=ErrorResponse)
-@blp.alt_response(401, schema=ErrorResponse)
-@blp.alt_response(403, schema=ErrorResponse)
-@blp.alt_response(404, schema=ErrorResponse)
-@blp.alt_response(409, schema=ErrorResponse)
-@blp.alt_response(415, schema=ErrorResponse)
-@blp.alt_response(422, schema=ErrorResponse)
+@error_responses(blp, 400, 401, 403, 404, 409, 415, 422)
 def update_item(data, item_id):
     """Change some fields of an item (staff)."""
     item = get_item(item_id)
@@ -184,10 +172,7 @@ def update_item(data, item_id):
 @blp.route("/<int:item_id>", methods=["DELETE"])
 @require("staff")
 @blp.response(204)
-@blp.alt_response(401, schema=ErrorResponse)
-@blp.alt_response(403, schema=ErrorResponse)
-@blp.alt_response(404, schema=ErrorResponse)
-@blp.alt_response(409, schema=ErrorResponse)
+@error_responses(blp, 401, 403, 404, 409)
 def delete_item(item_id):
     """Delete an item that is on no order (staff); one on orders is a 409: mark it
     unavailable instead."""

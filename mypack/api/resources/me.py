@@ -4,14 +4,14 @@ from flask_login import current_user
 from flask_smorest import Blueprint
 
 from mypack.api.auth import require
-from mypack.api.schemas import ErrorResponse, UserSchema
+from mypack.api.schemas import UserSchema, error_responses
 
 blp = Blueprint("api_me", __name__, url_prefix="/api/v1/me", description="The caller")
 
 
 @blp.route("")
 @blp.response(200, UserSchema)
-@blp.alt_response(401, schema=ErrorResponse)
+@error_responses(blp, 401)
 @require()
 def me():
     """The authenticated user, email included."""

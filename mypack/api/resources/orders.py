@@ -24,7 +24,7 @@ from mypack.api.pagination import (
     sort_clauses,
     sort_field,
 )
-from mypack.api.schemas import ErrorResponse, UTCDateTime
+from mypack.api.schemas import UTCDateTime, error_responses
 from mypack.extensions import db
 from mypack.orders import service
 from mypack.orders.models import MAX_QUANTITY, MIN_QUANTITY, STATUSES, Order, OrderLine
@@ -113,9 +113,7 @@ def visible_order(order_id: int) -> Order:
 @blp.response(200, OrderPageSchema, headers={"Link": {
     "description": "Links to the next, previous, first and last pages (RFC 8288).",
     "schema": {"type": "string"}}})
-@blp.alt_response(400, schema=ErrorResponse)
-@blp.alt_response(401, schema=ErrorResponse)
-@blp.alt_response(422, schema=ErrorResponse)
+@error_responses(blp, 400, 401, 422)
 def list_orders(args):
     """Orders, newest first unless sorted: a customer's own; staff see all."""
     statement = _with_lines(select(Order))
@@ -131,11 +129,7 @@ def list_orders(args):
 @require()
 @blp.arguments(OrderCreateSchema)
 @blp.response(201, OrderSchema)
-@blp.alt_response(400, schema=ErrorResponse)
-@blp.alt_response(401, schema=ErrorResponse)
-@blp.alt_response(409, schema=ErrorResponse)
-@blp.alt_response(415, schema=ErrorResponse)
-@blp.alt_response(422, schema=ErrorResponse)
+@error_responses(blp, 400, 401, 409, 415, 422)
 def create_order(data):
     """Place an order at today's prices. The same ``submission_key`` again returns the
     order it placed. Malformed lines are a 422; an unknown or unavailable item, or more
@@ -157,8 +151,7 @@ def create_order(data):
 @blp.route("/<int:order_id>")
 @require()
 @blp.response(200, OrderSchema)
-@blp.alt_response(401, schema=ErrorResponse)
-@blp.alt_response(404, schema=ErrorResponse)
+@error_responses(blp, 401, 404)
 def read_order(order_id):
     """One order: a customer's own (404 for others'); staff any."""
     return visible_order(order_id)
@@ -168,13 +161,7 @@ def read_order(order_id):
 @require()
 @blp.arguments(StatusChangeSchema)
 @blp.response(200, OrderSchema)
-@blp.alt_response(400, schema=ErrorResponse)
-@blp.alt_response(401, schema=ErrorResponse)
-@blp.alt_response(403, schema=ErrorResponse)
-@blp.alt_response(404, schema=ErrorResponse)
-@blp.alt_response(409, schema=ErrorResponse)
-@blp.alt_response(415, schema=ErrorResponse)
-@blp.alt_response(422, schema=ErrorResponse)
+@error_responses(blp, 400, 401, 403, 404, 409, 415, 422)
 def change_status(data, order_id):
     """Move an order from the status the caller saw (``from``) to ``to``: staff along
     the transitions; a customer only cancels their own placed order. 409 when the

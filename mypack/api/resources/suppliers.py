@@ -19,7 +19,7 @@ from mypack.api.pagination import (
     sort_field,
 )
 from mypack.api.resources.items import ItemPageSchema, ItemQueryArgsSchema, item_list
-from mypack.api.schemas import ErrorResponse
+from mypack.api.schemas import error_responses
 from mypack.extensions import db
 from mypack.menu import service
 from mypack.menu.models import MenuItem, Supplier
@@ -94,8 +94,7 @@ def _save(supplier: Supplier) -> None:
 @blp.response(200, SupplierPageSchema, headers={"Link": {
     "description": "Links to the next, previous, first and last pages (RFC 8288).",
     "schema": {"type": "string"}}})
-@blp.alt_response(400, schema=ErrorResponse)
-@blp.alt_response(422, schema=ErrorResponse)
+@error_responses(blp, 400, 422)
 def list_suppliers(args):
     """The suppliers, by name unless sorted (``?sort=-id``)."""
     statement = select(Supplier)
@@ -109,12 +108,7 @@ def list_suppliers(args):
 @require("staff")
 @blp.arguments(SupplierSchema)
 @blp.response(201, SupplierSchema)
-@blp.alt_response(400, schema=ErrorResponse)
-@blp.alt_response(401, schema=ErrorResponse)
-@blp.alt_response(403, schema=ErrorResponse)
-@blp.alt_response(409, schema=ErrorResponse)
-@blp.alt_response(415, schema=ErrorResponse)
-@blp.alt_response(422, schema=ErrorResponse)
+@error_responses(blp, 400, 401, 403, 409, 415, 422)
 def create_supplier(data):
     """Add a supplier (staff); names are unique in any case."""
     supplier = Supplier(**data)
@@ -124,7 +118,7 @@ def create_supplier(data):
 
 @blp.route("/<int:supplier_id>")
 @blp.response(200, SupplierSchema)
-@blp.alt_response(404, schema=ErrorResponse)
+@error_responses(blp, 404)
 def read_supplier(supplier_id):
     """One supplier."""
     return get_supplier(supplier_id)
@@ -135,9 +129,7 @@ def read_supplier(supplier_id):
 @blp.response(200, ItemPageSchema, headers={"Link": {
     "description": "Links to the next, previous, first and last pages (RFC 8288).",
     "schema": {"type": "string"}}})
-@blp.alt_response(400, schema=ErrorResponse)
-@blp.alt_response(404, schema=ErrorResponse)
-@blp.alt_response(422, schema=ErrorResponse)
+@error_responses(blp, 400, 404, 422)
 def supplier_items(args, supplier_id):
     """The supplier's items, in menu order unless sorted; the item list's filters."""
     supplier = get_supplier(supplier_id)
@@ -149,13 +141,7 @@ def supplier_items(args, supplier_id):
 @require("staff")
 @blp.arguments(SupplierUpdateSchema)
 @blp.response(200, SupplierSchema)
-@blp.alt_response(400, schema=ErrorResponse)
-@blp.alt_response(401, schema=ErrorResponse)
-@blp.alt_response(403, schema=ErrorResponse)
-@blp.alt_response(404, schema=ErrorResponse)
-@blp.alt_response(409, schema=ErrorResponse)
-@blp.alt_response(415, schema=ErrorResponse)
-@blp.alt_response(422, schema=ErrorResponse)
+@error_responses(blp, 400, 401, 403, 404, 409, 415, 422)
 def update_supplier(data, supplier_id):
     """Change some fields of a supplier (staff)."""
     supplier = get_supplier(supplier_id)
@@ -169,11 +155,7 @@ def update_supplier(data, supplier_id):
 @require("staff")
 @blp.arguments(SupplierDeleteArgsSchema, location="query")
 @blp.response(204)
-@blp.alt_response(401, schema=ErrorResponse)
-@blp.alt_response(403, schema=ErrorResponse)
-@blp.alt_response(404, schema=ErrorResponse)
-@blp.alt_response(409, schema=ErrorResponse)
-@blp.alt_response(422, schema=ErrorResponse)
+@error_responses(blp, 401, 403, 404, 409, 422)
 def delete_supplier(args, supplier_id):
     """Delete a supplier (staff); one with items is a 409 unless ``?detach=true``,
     which leaves its items on the menu without a supplier."""

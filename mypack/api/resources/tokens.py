@@ -13,7 +13,7 @@ from marshmallow import Schema, fields, validate
 
 from mypack.api.auth import require
 from mypack.api.pagination import Text
-from mypack.api.schemas import ErrorResponse, UTCDateTime
+from mypack.api.schemas import UTCDateTime, error_responses
 from mypack.auth import tokens
 
 blp = Blueprint("api_tokens", __name__, url_prefix="/api/v1/tokens",
@@ -50,7 +50,7 @@ class TokenCreatedSchema(TokenSchema):
 
 @blp.route("")
 @blp.response(200, TokenSchema(many=True))
-@blp.alt_response(401, schema=ErrorResponse)
+@error_responses(blp, 401)
 @require()
 def list_tokens():
     """The caller's tokens, newest first (revoked ones included, marked)."""
@@ -60,8 +60,7 @@ def list_tokens():
 @blp.route("", methods=["POST"])
 @blp.arguments(TokenCreateSchema)
 @blp.response(201, TokenCreatedSchema)
-@blp.alt_response(401, schema=ErrorResponse)
-@blp.alt_response(422, schema=ErrorResponse)
+@error_responses(blp, 401, 422)
 @require()
 def create_token(data):
     """Make a token; the answer is the only time the token is shown."""
@@ -73,8 +72,7 @@ def create_token(data):
 
 @blp.route("/<int:token_id>", methods=["DELETE"])
 @blp.response(204)
-@blp.alt_response(401, schema=ErrorResponse)
-@blp.alt_response(404, schema=ErrorResponse)
+@error_responses(blp, 401, 404)
 @require()
 def revoke_token(token_id):
     """Revoke one of the caller's tokens (another user's is not found)."""

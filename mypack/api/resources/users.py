@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from mypack.api.auth import require
 from mypack.api.pagination import PageArgsSchema, page_schema, paginate
-from mypack.api.schemas import ErrorResponse, UserSchema
+from mypack.api.schemas import UserSchema, error_responses
 from mypack.auth import service
 from mypack.auth.models import ROLES, User
 from mypack.extensions import db
@@ -39,8 +39,7 @@ def _user_or_404(user_id: int) -> User:
 @blp.route("")
 @blp.arguments(PageArgsSchema, location="query")
 @blp.response(200, UserPageSchema)
-@blp.alt_response(401, schema=ErrorResponse)
-@blp.alt_response(403, schema=ErrorResponse)
+@error_responses(blp, 401, 403)
 @require("admin")
 def list_users(args):
     """Every user, by email, a page at a time (``per_page`` at most 100)."""
@@ -49,9 +48,7 @@ def list_users(args):
 
 @blp.route("/<int:user_id>")
 @blp.response(200, UserSchema)
-@blp.alt_response(401, schema=ErrorResponse)
-@blp.alt_response(403, schema=ErrorResponse)
-@blp.alt_response(404, schema=ErrorResponse)
+@error_responses(blp, 401, 403, 404)
 @require("admin")
 def get_user(user_id):
     """One user."""
@@ -61,11 +58,7 @@ def get_user(user_id):
 @blp.route("/<int:user_id>", methods=["PATCH"])
 @blp.arguments(UserPatchSchema)
 @blp.response(200, UserSchema)
-@blp.alt_response(401, schema=ErrorResponse)
-@blp.alt_response(403, schema=ErrorResponse)
-@blp.alt_response(404, schema=ErrorResponse)
-@blp.alt_response(409, schema=ErrorResponse)
-@blp.alt_response(422, schema=ErrorResponse)
+@error_responses(blp, 401, 403, 404, 409, 422)
 @require("admin")
 def update_user(data, user_id):
     """Change a user's role or active flag (409: the last active admin keeps both).
