@@ -64,12 +64,12 @@ def register_security(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    """The database and migrations; sessions, CSRF and rate limits (mypack.auth)."""
+    """The database; sessions, CSRF and rate limits (mypack.auth). Migrations are
+    attached by the ``db`` commands only (``mypack.database.init_migrations``)."""
     from mypack import auth, models  # noqa: F401  (models: every table for migrations)
-    from mypack.extensions import db, migrate
+    from mypack.extensions import db
 
     db.init_app(app)
-    migrate.init_app(app, db)
     auth.init_app(app)
 
 

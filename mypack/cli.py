@@ -13,7 +13,8 @@ import os
 import sys
 
 import click
-from flask.cli import FlaskGroup, ScriptInfo
+from flask import g
+from flask.cli import FlaskGroup, ScriptInfo, with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from mypack.apache import apache_config_command
@@ -171,5 +172,38 @@ def check_command(deploy, silence, vhost, gunicorn_conf):
         click.echo(f"no problems found{silenced}")
 
 
+class MigrationsGroup(click.Group):
+    """Flask-Migrate's ``db`` commands, imported only when one is used, so that a
+    serving process never loads Alembic (see ``mypack.database.init_migrations``)."""
+
+    def _commands(self, ctx) -> click.Group:
+        from flask_migrate.cli import db as migrate_commands
+
+        from mypack.database import init_migrations
+
+        init_migrations(ctx.ensure_object(ScriptInfo).load_app())
+        return migrate_commands
+
+    def list_commands(self, ctx):
+        return self._commands(ctx).list_commands(ctx)
+
+    def get_command(self, ctx, name):
+        return self._commands(ctx).get_command(ctx, name)
+
+
+# The options and body of Flask-Migrate's own ``db`` group, whose subcommands read them
+# from ``g``; the group itself cannot be used without importing Alembic.
+@click.group("db", cls=MigrationsGroup)
+@click.option("-d", "--directory", default=None,
+              help="Migration script directory (default: the one mypack ships).")
+@click.option("-x", "--x-arg", multiple=True,
+              help="Additional arguments consumed by custom env.py scripts.")
+@with_appcontext
+def db_command(directory, x_arg):
+    """Database migrations (Flask-Migrate): upgrade, downgrade, current, history..."""
+    g.directory = directory
+    g.x_arg = x_arg
+
+
 #: Commands also added to ``app.cli`` so plain ``flask --app mypack`` has them.
-COMMANDS = (init_command, config_command, check_command, apache_config_command)
+COMMANDS = (init_command, config_command, check_command, apache_config_command, db_command)

@@ -274,21 +274,19 @@ def server(backend, servers) -> Server:
 @pytest.fixture
 def site(make_app, tmp_path):
     """A testing app on a migrated SQLite file: for tests where the backend does not matter."""
-    from flask_migrate import upgrade
+    from tests.db_helpers import upgrade
 
     app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'site.sqlite'}")
-    with app.app_context():
-        upgrade()
+    upgrade(app)
     return app
 
 
 @pytest.fixture
 def migrated_app(db_app):
     """``db_app`` (each backend) with the schema at the migration head."""
-    from flask_migrate import upgrade
+    from tests.db_helpers import upgrade
 
-    with db_app.app_context():
-        upgrade()
+    upgrade(db_app)
     return db_app
 
 

@@ -18,16 +18,15 @@ ADMIN = ("admin@example.com", "Fuzz-Admin-Pass-1")
 @pytest.fixture(scope="module")
 def fuzz_app():
     """A migrated SQLite app with an admin, a staff member and a few items."""
-    from flask_migrate import upgrade
-
     from mypack.auth import service
     from mypack.menu.models import MenuItem, Supplier
+    from tests.db_helpers import upgrade
 
     folder = tempfile.mkdtemp(prefix="mypack-fuzz-")
     app = create_app("testing", folder, SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder}/f.sqlite",
                      AUTH_RATE_LIMIT="100000 per minute", LOCKOUT_THRESHOLD=10**6)
+    upgrade(app)
     with app.app_context():
-        upgrade()
         service.register(*ADMIN[:1], "Admin", ADMIN[1], role="admin")
         supplier = Supplier(name="Roaster")
         db.session.add_all([supplier,

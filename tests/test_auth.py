@@ -256,12 +256,11 @@ def test_profile_changes_the_name(site):
 
 
 def test_idle_session_ends(make_app, tmp_path):
-    from flask_migrate import upgrade
+    from tests.db_helpers import upgrade
 
     app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'idle.sqlite'}",
                    SESSION_IDLE_TIMEOUT=60)
-    with app.app_context():
-        upgrade()
+    upgrade(app)
     make_user(app)
     client = app.test_client()
     login(client)
@@ -335,12 +334,11 @@ def test_login_events_are_audited(site):
 # --- password hashing ----------------------------------------------------------------------
 
 def test_weaker_hashes_are_upgraded_at_login(make_app, tmp_path):
-    from flask_migrate import upgrade
+    from tests.db_helpers import upgrade
 
     strong = "pbkdf2:sha256:600000"
     app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'hash.sqlite'}")
-    with app.app_context():
-        upgrade()
+    upgrade(app)
     user_id = make_user(app)  # hashed with the testing config's 1,000 iterations
     strong_app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'hash.sqlite'}",
                           PASSWORD_HASH_METHOD=strong)
@@ -357,15 +355,13 @@ def test_production_hashes_meet_asvs(instance_path):
 
 
 def test_production_cookies_are_secure(instance_path, tmp_path):
-    from flask_migrate import upgrade
-
     from mypack import create_app
+    from tests.db_helpers import upgrade
 
     app = create_app("production", instance_path, SECRET_KEY="Qm8dT2xLw9Pz-" * 5,
                      SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'prod.sqlite'}",
                      ALLOW_SQLITE_IN_PRODUCTION=True)
-    with app.app_context():
-        upgrade()
+    upgrade(app)
     make_user(app)
     client = app.test_client()
     https = "https://localhost"  # as behind the TLS proxy

@@ -9,7 +9,6 @@ import os
 import subprocess
 
 import pytest
-from flask_migrate import upgrade
 from sqlalchemy import select
 
 from mypack.audit import AuditEvent
@@ -17,6 +16,7 @@ from mypack.auth import service
 from mypack.auth.models import User
 from mypack.auth.passwords import verify_password
 from mypack.extensions import db
+from tests.db_helpers import upgrade
 
 from .conftest import MYPACK
 
@@ -27,8 +27,7 @@ NEW_PASSWORD = "Cortado-Twice-7"
 @pytest.fixture
 def cli_app(db_app):
     """``db_app`` (each backend) with the schema at the migration head."""
-    with db_app.app_context():
-        upgrade()
+    upgrade(db_app)
     return db_app
 
 

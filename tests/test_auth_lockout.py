@@ -179,14 +179,13 @@ def test_a_shared_store_counts_for_every_process(make_app, tmp_path):
         if IN_CI:
             pytest.fail(f"CI=true: Redis not available ({exc})")
         pytest.skip(f"!!! Redis not available ({exc}); the shared-store test did not run !!!")
-    from flask_migrate import upgrade
+    from tests.db_helpers import upgrade
 
     database = f"sqlite:///{tmp_path / 'shared.sqlite'}"
     settings = dict(SQLALCHEMY_DATABASE_URI=database, RATELIMIT_STORAGE_URI=url,
                     RATELIMIT_KEY_PREFIX=f"mypack-test-{uuid.uuid4().hex}")
     first, second = make_app(**settings), make_app(**settings)
-    with first.app_context():
-        upgrade()
+    upgrade(first)
     statuses = [login(app.test_client(), email=f"u{n}@example.com", password=WRONG).status_code
                 for n, app in enumerate([first, second] * 6)]
     assert statuses[:10] == [200] * 10 and statuses[10:] == [429, 429]

@@ -1,15 +1,24 @@
 """The database layer on SQLite, PostgreSQL and MySQL: migrations build the schema,
 models and migrations agree, and each backend's session settings are in force."""
 
+import subprocess
+import sys
+
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from flask_migrate import downgrade, upgrade
+from flask_migrate import downgrade
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DataError, OperationalError
 
-from mypack.database import current_revisions, head_revisions, migration_problem
+from mypack.database import (
+    MIGRATIONS_DIR,
+    current_revisions,
+    head_revisions,
+    migration_problem,
+)
 from mypack.extensions import db
+from tests.db_helpers import upgrade
 
 from .conftest import run_mypack
 
@@ -26,9 +35,30 @@ def test_db_upgrade_builds_an_empty_database(db_app, database_url, instance_path
     assert set(db.metadata.tables) <= tables
 
 
+def test_the_head_is_alembics_head():
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    assert head_revisions() == tuple(sorted(ScriptDirectory.from_config(config).get_heads()))
+
+
+def test_a_serving_process_does_not_load_alembic(instance_path):
+    """Only the ``db`` commands need Alembic and Mako (about 11 MB per process)."""
+    script = ("import sys; from mypack import create_app; "
+              "app = create_app('testing', sys.argv[1]); "
+              "client = app.test_client(); assert client.get('/readyz').status_code == 503; "
+              "print(sorted({m.split('.')[0] for m in sys.modules} & {'alembic', 'mako', "
+              "'flask_migrate'}))")
+    result = subprocess.run([sys.executable, "-c", script, str(instance_path)],
+                            capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
 def test_models_and_migrations_agree(db_app):
+    upgrade(db_app)
     with db_app.app_context():
-        upgrade()
         with db.engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             differences = compare_metadata(context, db.metadata)
@@ -36,13 +66,13 @@ def test_models_and_migrations_agree(db_app):
 
 
 def test_migrations_downgrade_to_empty_and_back(db_app):
+    upgrade(db_app)
     with db_app.app_context():
-        upgrade()
         downgrade(revision="base")
         with db.engine.connect() as connection:
             assert current_revisions(connection) == ()
             assert "no schema yet" in migration_problem(connection)
-        upgrade()
+        upgrade(db_app)
         with db.engine.connect() as connection:
             assert migration_problem(connection) is None
 

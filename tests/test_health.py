@@ -3,9 +3,9 @@
 import socket
 
 import pytest
-from flask_migrate import upgrade
 
 from mypack import __version__
+from tests.db_helpers import upgrade
 
 UNREACHABLE = "postgresql+psycopg2://nobody@127.0.0.1:1/none"
 
@@ -24,8 +24,7 @@ def test_readyz_before_and_after_migrations(db_app):
     assert response.json["status"] == "unavailable"
     assert response.json["reason"] == "database has no schema yet; run: mypack db upgrade"
 
-    with db_app.app_context():
-        upgrade()
+    upgrade(db_app)
     response = client.get("/readyz")
     assert response.status_code == 200
     assert response.json == {"status": "ready", "version": __version__}

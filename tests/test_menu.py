@@ -257,13 +257,12 @@ def test_staff_see_an_edit_link_on_an_items_page(site):
 
 @pytest.mark.parametrize("path", ["/", "/?q=item", "/?category=tea&q=1"])
 def test_the_menu_runs_the_same_queries_for_5_or_60_items(make_app, tmp_path, path):
-    from flask_migrate import upgrade
+    from tests.db_helpers import upgrade
 
     counts = []
     for size in (5, 60):
         app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / f'{size}.sqlite'}")
-        with app.app_context():
-            upgrade()
+        upgrade(app)
         add_items(app, many_items(size), supplier="Roaster")
         client = app.test_client()
         client.get("/")  # warm up: the first request may load more than the page

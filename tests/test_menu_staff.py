@@ -497,13 +497,12 @@ def test_a_supplier_removed_from_the_choices_is_refused(site):
 
 @pytest.mark.parametrize("path", ["/staff/items", "/staff/suppliers"])
 def test_staff_lists_run_the_same_queries_for_5_or_60_items(make_app, tmp_path, path):
-    from flask_migrate import upgrade
+    from tests.db_helpers import upgrade
 
     counts = []
     for size in (5, 60):
         app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / f'{size}.sqlite'}")
-        with app.app_context():
-            upgrade()
+        upgrade(app)
         for n in range(size // 5):
             add_items(app, [(f"{name} {n}", *rest) for name, *rest in many_items(5)],
                       supplier=f"Supplier {n}")
