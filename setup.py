@@ -49,6 +49,8 @@ setup(
         "flask-login>=0.6.3",
         "flask-wtf>=1.2",
         "flask-limiter>=3.5",
+        # Anonymous reads of the public menu answered from a cache (per process or Redis).
+        "flask-caching>=2.3",
         # The JSON API: marshmallow schemas validate requests and generate OpenAPI.
         "flask-smorest>=0.44",
         # One of the two supported servers; pure Python, so always installed.

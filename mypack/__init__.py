@@ -64,12 +64,14 @@ def register_security(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    """The database; sessions, CSRF and rate limits (mypack.auth). Migrations are
-    attached by the ``db`` commands only (``mypack.database.init_migrations``)."""
+    """The database and the public menu's cache; sessions, CSRF and rate limits
+    (mypack.auth). Migrations are attached by the ``db`` commands only
+    (``mypack.database.init_migrations``)."""
     from mypack import auth, models  # noqa: F401  (models: every table for migrations)
-    from mypack.extensions import db
+    from mypack.extensions import cache, db
 
     db.init_app(app)
+    cache.init_app(app)
     auth.init_app(app)
 
 

@@ -110,6 +110,17 @@ class Config:
     LOG_TO_STDERR = False
     LOG_REQUESTS = True
 
+    # Anonymous reads of the public menu (GET /api/v1/items) come from a cache
+    # (Flask-Caching; mypack/menu/cache.py). "SimpleCache" is per process, so a change
+    # reaches the other processes within CACHE_DEFAULT_TIMEOUT seconds; "RedisCache"
+    # (with CACHE_REDIS_URL) is shared; "NullCache" turns it off.
+    CACHE_TYPE = "SimpleCache"
+    CACHE_DEFAULT_TIMEOUT = 10
+    #: Answers kept per process (one per distinct query string).
+    CACHE_THRESHOLD = 200
+    CACHE_KEY_PREFIX = "mypack:"
+    CACHE_NO_NULL_WARNING = True  # "NullCache" is a deliberate choice here
+
     #: Seconds /readyz waits for the database before answering 503.
     READYZ_TIMEOUT = 2.0
 
@@ -196,6 +207,9 @@ class TestingConfig(Config):
     LOG_DIR = ""
     # Fast hashing keeps the suite quick; tests of the real cost set it back.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    # Tests read what they just wrote, often behind the services' backs; the cache's
+    # own tests turn it on.
+    CACHE_TYPE = "NullCache"
 
 
 class ProductionConfig(Config):

@@ -1,5 +1,6 @@
 """Extension objects, created unbound so any module can import them without cycles."""
 
+from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -17,3 +18,6 @@ csrf = CSRFProtect()
 # Per-client counters; RATELIMIT_STORAGE_URI says where they live (memory for one
 # process, a shared store such as Redis when several processes serve).
 limiter = Limiter(key_func=get_remote_address)
+# Anonymous answers of the public menu (mypack/menu/cache.py); CACHE_TYPE says where
+# they live (per process by default, or a shared store such as Redis).
+cache = Cache()

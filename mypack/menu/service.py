@@ -16,6 +16,7 @@ from sqlalchemy import Select, case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mypack.extensions import db
+from mypack.menu.cache import menu_changed
 from mypack.menu.models import CATEGORIES, MenuItem, Supplier
 
 
@@ -113,6 +114,7 @@ def save_item(item: MenuItem) -> None:
         # The form checked the supplier; only its deletion since then fails the key.
         db.session.rollback()
         raise LookupError("The supplier was deleted meanwhile.") from None
+    menu_changed()
 
 
 def delete_item(item: MenuItem) -> None:
@@ -130,12 +132,14 @@ def delete_item(item: MenuItem) -> None:
         # An order with this item was placed between the count and the delete.
         db.session.rollback()
         raise ItemOnOrders(item, orders_with_item(item)) from None
+    menu_changed()
 
 
 def mark_unavailable(item: MenuItem) -> None:
     """Take the item off sale; orders that have it keep it."""
     item.available = False
     db.session.commit()
+    menu_changed()
 
 
 def set_available(item_ids: Iterable[int], available: bool) -> set[int]:
@@ -146,6 +150,7 @@ def set_available(item_ids: Iterable[int], available: bool) -> set[int]:
         db.session.execute(update(MenuItem).where(MenuItem.id.in_(found))
                            .values(available=available))
     db.session.commit()
+    menu_changed()
     return found
 
 
@@ -190,4 +195,6 @@ def delete_supplier(supplier: Supplier, detach: bool = False) -> int:
         # An item of this supplier was saved after the check.
         db.session.rollback()
         raise SupplierHasItems(supplier, supplier_items(supplier)) from None
+    if detached:
+        menu_changed()
     return detached

@@ -23,6 +23,7 @@ from mypack.api.pagination import (
 from mypack.api.schemas import UTCDateTime, error_responses
 from mypack.extensions import db
 from mypack.menu import service
+from mypack.menu.cache import public_answer
 from mypack.menu.models import CATEGORIES, MenuItem, Supplier
 
 blp = Blueprint("api_items", __name__, url_prefix="/api/v1/items",
@@ -123,6 +124,7 @@ def _save(item: MenuItem) -> None:
 
 
 @blp.route("")
+@public_answer
 @blp.arguments(ItemQueryArgsSchema, location="query")
 @blp.response(200, ItemPageSchema, headers={"Link": {
     "description": "Links to the next, previous, first and last pages (RFC 8288).",
