@@ -1,6 +1,9 @@
 """Brute force: per-email lockout in the database, per-client rate limits, roles
 (security bar 1, 2, 16), on SQLite, PostgreSQL and MySQL."""
 
+import subprocess
+import sys
+import textwrap
 import uuid
 from datetime import timedelta
 
@@ -128,6 +131,33 @@ def test_registration_is_rate_limited(site):
     statuses = [post_form(client, "/auth/register", {**data, "email": f"r{n}@example.com"})
                 .status_code for n in range(11)]
     assert statuses[-1] == 429 and set(statuses[:10]) == {302}
+
+
+def test_only_the_forms_are_limited_by_default(site):
+    # mypack's limits are on the login and registration forms; nothing else counts.
+    client = site.test_client()
+    assert {client.get("/healthz").status_code for _ in range(30)} == {200}
+    statuses = [login(client, email=f"user{n}@example.com", password=WRONG).status_code
+                for n in range(11)]
+    assert statuses[-1] == 429
+
+
+def test_a_limit_on_every_view_can_be_configured(instance_path):
+    # In a process of its own: the limiter is one per process and keeps the limit.
+    script = textwrap.dedent("""
+        import sys
+        from mypack import create_app
+        app = create_app("testing", sys.argv[1], RATELIMIT_DEFAULT="3 per minute")
+        client, other = app.test_client(), app.test_client()
+        other.environ_base["REMOTE_ADDR"] = "192.0.2.8"
+        print([client.get("/healthz").status_code for _ in range(4)],
+              other.get("/healthz").status_code)
+    """)
+    result = subprocess.run([sys.executable, "-c", script, str(instance_path)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    # The fourth request of a client is refused; another client is counted apart.
+    assert result.stdout.split("\n")[-2] == "[200, 200, 200, 429] 200"
 
 
 # --- roles ---------------------------------------------------------------------------------
