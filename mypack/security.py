@@ -82,10 +82,15 @@ def refuse_nul_characters():
     No text a visitor sends needs one, and PostgreSQL refuses strings holding it
     with an error that would otherwise reach the visitor as a 500.
     """
-    values = [*request.args.values(), *request.args.keys()]
-    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        values += [*request.form.values(), *request.form.keys()]
-    if any("\x00" in value for value in values):
+    # The decoded query holds a NUL only where the raw one has "%00" or a NUL byte,
+    # so every request's query is searched as bytes, without being parsed.
+    query = request.query_string
+    refused = b"%00" in query or b"\x00" in query
+    if not refused and request.mimetype in ("application/x-www-form-urlencoded",
+                                            "multipart/form-data"):
+        refused = any("\x00" in value
+                      for value in (*request.form.values(), *request.form.keys()))
+    if refused:
         return error_response(BadRequest("The request contains a NUL character."))
     return None
 
@@ -173,10 +178,15 @@ def require_https():
 def add_security_headers(response):
     """Add the security headers the view did not set itself."""
     policy: Policy = current_app.extensions[EXTENSION]
+    headers = response.headers
+    # One pass over the response's headers, not one per header added: this runs on
+    # every response.
+    present = {name.lower() for name, _ in headers}
     for name, value in policy.headers:
-        response.headers.setdefault(name, value)
-    if policy.hsts and request.is_secure:
-        response.headers.setdefault("Strict-Transport-Security", policy.hsts)
+        if name.lower() not in present:
+            headers.add(name, value)
+    if policy.hsts and "strict-transport-security" not in present and request.is_secure:
+        headers.add("Strict-Transport-Security", policy.hsts)
     return response
 
 

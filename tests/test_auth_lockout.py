@@ -221,14 +221,25 @@ def test_a_shared_store_counts_for_every_process(make_app, tmp_path):
     assert statuses[:10] == [200] * 10 and statuses[10:] == [429, 429]
 
 
-@pytest.mark.parametrize("where", ["form", "query"])
+@pytest.mark.parametrize("where", ["form", "query", "query name", "raw query byte"])
 def test_nul_characters_are_a_400_not_a_500(migrated_app, where):
     # PostgreSQL refuses NUL in strings; the request must end before reaching it.
     client = migrated_app.test_client()
     if where == "form":
         response = post_form(client, "/auth/login", {"email": "ada\x00@example.com",
                                                      "password": PASSWORD})
-    else:
+    elif where == "query":
         response = client.get("/?q=flat%00white")
+    elif where == "query name":
+        response = client.get("/?q=flat&x%00=1")
+    else:
+        response = client.get("/", environ_overrides={"QUERY_STRING": "q=flat\x00white"})
     assert response.status_code == 400
     assert "NUL character" in response.text
+
+
+def test_an_escaped_percent_before_zeros_is_no_nul(migrated_app):
+    # "%2500" decodes to the text "%00", not to a NUL character.
+    response = migrated_app.test_client().get("/?q=50%2500")
+    assert response.status_code == 200
+    assert "NUL character" not in response.text
