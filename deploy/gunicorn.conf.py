@@ -24,6 +24,11 @@ bind = _setting("bind", "127.0.0.1:8000")
 workers = _setting("workers", max(2, multiprocessing.cpu_count()), int)
 threads = _setting("threads", 5, int)
 worker_class = "gthread"
+# At most this many clients per worker (busy plus kept alive); more wait in the listen
+# backlog for a worker with room. Without a cap one worker can take every keep-alive
+# connection of the proxy in front and leave the others idle: seen here with 20
+# clients on 2 workers, half the time all 20 on one, and half the throughput.
+worker_connections = _setting("worker_connections", 2 * threads, int)
 # A worker silent for 30 s is killed: above the 15 s database statement timeout.
 timeout = _setting("timeout", 30, int)
 # Workers finishing requests at a HUP or stop get as long as the longest normal request.
