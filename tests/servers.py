@@ -239,7 +239,9 @@ class Apache:
         return int((self.dir / "httpd.pid").read_text())
 
     def __enter__(self) -> Apache:
-        run("apache2", "-f", self.config, "-k", "start")
+        # The README has Debian's /etc/apache2/envvars export MALLOC_ARENA_MAX.
+        run("apache2", "-f", self.config, "-k", "start",
+            env={**os.environ, "MALLOC_ARENA_MAX": "2"})
         wait_for_http(self.url + "/healthz", accept=range(200, 600))
         return self
 
@@ -273,6 +275,8 @@ class Gunicorn:
             "MYPACK_GUNICORN_PIDFILE": str(run_dir / f"{name}.pid"),
             "MYPACK_GUNICORN_CONTROL_SOCKET": str(run_dir / f"{name}.ctl"),
             "MYPACK_GUNICORN_ERRORLOG": str(deployment.instance / "logs" / f"{name}.log"),
+            # As mypack.service sets it.
+            "MALLOC_ARENA_MAX": "2",
         }
         self.process: subprocess.Popen | None = None
 

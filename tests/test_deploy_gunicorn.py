@@ -155,9 +155,10 @@ def test_systemd_units_verify(deployed, tmp_path):
                             text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     service = (UNITS / "mypack.service").read_text()
-    for hardening in ("NoNewPrivileges=true", "ProtectSystem=strict", "PrivateTmp=true",
-                      "ReadWritePaths=/srv/mypack/instance", "User=mypack"):
-        assert hardening in service
+    for setting in ("NoNewPrivileges=true", "ProtectSystem=strict", "PrivateTmp=true",
+                    "ReadWritePaths=/srv/mypack/instance", "User=mypack",
+                    "Environment=MALLOC_ARENA_MAX=2"):
+        assert setting in service
 
 
 @pytest.mark.parametrize("backend", ["postgres"])
