@@ -25,6 +25,7 @@ import tempfile
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -52,6 +53,13 @@ DSN = f"host=127.0.0.1 port=5432 dbname={DB_NAME} user={DB_USER} password={DB_PA
 PROCESSES, THREADS = 2, 5
 CONNECTIONS = 20
 _TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+#: The table's rows.
+HEALTHZ, BARE, RAW = "/healthz", "bare /ok", "raw /items?per_page=20"
+ITEMS_PATH = "/api/v1/items?per_page=20"
+ITEMS = f"GET {ITEMS_PATH}"
+ITEMS_FRESH = f"GET {ITEMS_PATH} (token: uncached)"
+ORDERS, LOGIN = "POST /api/v1/orders", "POST /auth/login"
 
 TARGETS = {
     "healthz_vs_bare": 0.85, "items_vs_bare": 0.5, "items_vs_raw": 0.8, "queries": 3,
@@ -148,10 +156,13 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def wrk(url: str, seconds: float, script: Path | None = None) -> dict:
+def wrk(url: str, seconds: int, script: Path | None = None,
+        headers: dict[str, str] | None = None) -> dict:
     """One wrk run at CONNECTIONS connections: requests/s, p50, p99 (ms), errors."""
+    sent = {"X-Forwarded-Proto": "https", **(headers or {})}
     command = ["wrk", "-t2", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency",
-               "-H", "X-Forwarded-Proto: https", *(["-s", str(script)] if script else []), url]
+               *[part for name, value in sent.items() for part in ("-H", f"{name}: {value}")],
+               *(["-s", str(script)] if script else []), url]
     output = run(*command).stdout
     percentiles = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)$", output, re.M))
     errors = sum(int(n) for n in re.findall(
@@ -214,6 +225,7 @@ def login_load(url: str, seconds: float, email: str, password: str) -> dict:
 def median_of(runs: list[dict]) -> dict:
     """The median of each number over the runs (errors: the sum), and the runs."""
     return {"rps": statistics.median(r["rps"] for r in runs),
+            "rps_range": [min(r["rps"] for r in runs), max(r["rps"] for r in runs)],
             "p50_ms": statistics.median(r["p50_ms"] for r in runs if r["p50_ms"] is not None),
             "p99_ms": statistics.median(r["p99_ms"] for r in runs if r["p99_ms"] is not None),
             "errors": sum(r["errors"] for r in runs), "runs": runs}
@@ -232,23 +244,27 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _rss_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(re.search(r"VmRSS:\s+(\d+) kB", status)[1]) / 1024
+def _memory_mb(pid: int) -> tuple[float, float]:
+    """(RSS, USS) of a process in MB. USS counts only the pages no other process
+    shares: what one more worker would cost."""
+    rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+
+    def kb(field: str) -> int:
+        return int(re.search(rf"^{field}:\s+(\d+) kB", rollup, re.M)[1])
+
+    return kb("Rss") / 1024, (kb("Private_Clean") + kb("Private_Dirty")) / 1024
 
 
-def worker_rss(server) -> list[float]:
-    """Resident memory (MB) of each process that runs the app: gunicorn's workers, or
+def worker_memory(server) -> dict[str, list[float]]:
+    """RSS and USS (MB) of each process that runs the app: gunicorn's workers, or
     mod_wsgi's daemon processes (named ``(wsgi:mypack)``)."""
     master = server.master_pid()
-    if isinstance(server, Gunicorn):
-        return sorted(_rss_mb(pid) for pid in _children(master))
-    daemons = []
-    for pid in _children(master):
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        if cmdline.startswith(b"(wsgi:"):
-            daemons.append(_rss_mb(pid))
-    return sorted(daemons)
+    pids = _children(master)
+    if not isinstance(server, Gunicorn):
+        pids = [pid for pid in pids
+                if Path(f"/proc/{pid}/cmdline").read_bytes().startswith(b"(wsgi:")]
+    found = sorted(_memory_mb(pid) for pid in pids)
+    return {"rss": [rss for rss, _ in found], "uss": [uss for _, uss in found]}
 
 
 def count_queries(instance: Path, account: dict) -> dict[str, float]:
@@ -289,15 +305,15 @@ def count_queries(instance: Path, account: dict) -> dict[str, float]:
         return response, count
 
     counts = {
-        "/healthz": per_request(lambda: client.get("/healthz", **https)),
+        HEALTHZ: per_request(lambda: client.get("/healthz", **https)),
         "/ (menu)": per_request(lambda: client.get("/", **https)),
-        "GET /api/v1/items?per_page=20": per_request(
-            lambda: client.get("/api/v1/items?per_page=20", **https)),
-        "POST /api/v1/orders": per_request(
+        ITEMS: per_request(lambda: client.get(ITEMS_PATH, **https)),
+        ITEMS_FRESH: per_request(lambda: client.get(ITEMS_PATH, headers=bearer, **https)),
+        ORDERS: per_request(
             lambda: client.post("/api/v1/orders", json=order, headers=bearer, **https)),
     }
     logins = [login() for _ in range(3)]
-    counts["POST /auth/login"] = statistics.median(count for _, count in logins)
+    counts[LOGIN] = statistics.median(count for _, count in logins)
     return counts
 
 
@@ -374,22 +390,49 @@ def serving(kind: str, deployment: Deployment, app: str | None = None):
         yield server
 
 
-def measure_endpoints(server, endpoints: dict, seconds: float, runs: int, warmup: float,
-                      scripts: dict) -> dict:
-    results = {}
-    for name, path in endpoints.items():
-        url = server.url + path
-        script = scripts.get(name)
-        wrk(url, warmup, script)
-        results[name] = median_of([wrk(url, seconds, script) for _ in range(runs)])
-    return results
+@dataclass(frozen=True)
+class Endpoint:
+    """What one row of the table measures: a request sent by wrk to a server."""
+
+    name: str
+    path: str
+    server: object
+    script: Path | None = None
+    headers: dict[str, str] | None = None
+
+    def run(self, seconds: int) -> dict:
+        return wrk(self.server.url + self.path, seconds, self.script, self.headers)
+
+
+def measure_rounds(endpoints: list[Endpoint], seconds: int, runs: int,
+                   warmup: int) -> dict:
+    """Each endpoint ``runs`` times, in rounds that take every endpoint in turn.
+
+    mypack and the baseline are measured side by side, round after round, so that
+    whatever slows the machine for a while slows both: ratios are taken within a
+    round (see ``ratio``). Every run is kept; the table shows medians.
+    """
+    for endpoint in endpoints:
+        endpoint.run(warmup)
+    runs_of: dict[str, list[dict]] = {endpoint.name: [] for endpoint in endpoints}
+    for _ in range(runs):
+        for endpoint in endpoints:
+            runs_of[endpoint.name].append(endpoint.run(seconds))
+    return {name: median_of(found) for name, found in runs_of.items()}
+
+
+def ratio(results: dict, name: str, baseline: str) -> float:
+    """The median over the rounds of ``name``'s requests/s over ``baseline``'s in the
+    same round."""
+    pairs = zip(results[name]["runs"], results[baseline]["runs"], strict=True)
+    return statistics.median(mine["rps"] / theirs["rps"] for mine, theirs in pairs)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=5, help="length of each run")
-    parser.add_argument("--runs", type=int, default=3, help="runs per endpoint (median)")
-    parser.add_argument("--warmup", type=float, default=2, help="warm-up seconds")
+    parser.add_argument("--seconds", type=int, default=4, help="length of each run")
+    parser.add_argument("--runs", type=int, default=5, help="runs per endpoint (median)")
+    parser.add_argument("--warmup", type=int, default=2, help="warm-up seconds")
     options = parser.parse_args(argv)
     for tool in ("wrk", "apache2", "apxs"):
         if not shutil.which(tool):
@@ -422,35 +465,40 @@ def main(argv: list[str] | None = None) -> int:
             f"wrk.body = {json.dumps(json.dumps({'lines': [{'item_id': i, 'quantity': 1} for i in account['items']]}))}\n"  # noqa: E501
             'wrk.headers["Content-Type"] = "application/json"\n'
             f'wrk.headers["Authorization"] = "Bearer {account["token"]}"\n')
-        mypack_endpoints = {"/healthz": "/healthz", "/ (menu)": "/",
-                            "GET /api/v1/items?per_page=20": "/api/v1/items?per_page=20",
-                            "POST /api/v1/orders": "/api/v1/orders"}
-        scripts = {"POST /api/v1/orders": orders_lua}
         report["servers"] = {}
         for kind in ("gunicorn", "apache"):
-            print(f"{kind}: mypack ...", flush=True)
-            with serving(kind, deployment) as server:
-                for path in ("/healthz", "/", "/api/v1/items?per_page=20"):
+            print(f"{kind}: mypack and the baseline, side by side ...", flush=True)
+            with serving(kind, deployment) as server, \
+                    serving(kind, baseline, app="baseline:app") as bare:
+                for path in ("/healthz", "/", ITEMS_PATH):
                     status = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w",
                                              "%{http_code}", "-H", "X-Forwarded-Proto: https",
                                              server.url + path], capture_output=True,
                                             text=True).stdout
                     assert status == "200", (kind, path, status)
-                mine = measure_endpoints(server, mypack_endpoints, options.seconds,
-                                         options.runs, options.warmup, scripts)
-                mine["POST /auth/login"] = median_of([
+                token = {"Authorization": f"Bearer {account['token']}"}
+                endpoints = [
+                    Endpoint(HEALTHZ, "/healthz", server),
+                    Endpoint("/ (menu)", "/", server),
+                    Endpoint(ITEMS, ITEMS_PATH, server),
+                    Endpoint(ITEMS_FRESH, ITEMS_PATH, server, headers=token),
+                    Endpoint(ORDERS, "/api/v1/orders", server, script=orders_lua),
+                    Endpoint(BARE, "/ok", bare),
+                    Endpoint(RAW, "/items?per_page=20", bare),
+                ]
+                results = measure_rounds(endpoints, options.seconds, options.runs,
+                                         options.warmup)
+                results[LOGIN] = median_of([
                     login_load(server.url, options.seconds, account["email"],
                                account["password"]) for _ in range(options.runs)])
-                rss = worker_rss(server)
-            print(f"{kind}: baseline ...", flush=True)
-            with serving(kind, baseline, app="baseline:app") as server:
-                bare = measure_endpoints(server, {"bare /ok": "/ok",
-                                                  "raw /items?per_page=20":
-                                                  "/items?per_page=20"},
-                                         options.seconds, options.runs, options.warmup, {})
-                bare_rss = worker_rss(server)
-            report["servers"][kind] = {"mypack": mine, "baseline": bare,
-                                       "rss_mb": {"mypack": rss, "baseline": bare_rss}}
+                report["servers"][kind] = {
+                    "results": results,
+                    "ratios": {endpoint.name: {
+                        "vs_bare": ratio(results, endpoint.name, BARE),
+                        "vs_raw": ratio(results, endpoint.name, RAW)
+                        if "items" in endpoint.name else None} for endpoint in endpoints},
+                    "memory_mb": {"mypack": worker_memory(server),
+                                  "baseline": worker_memory(bare)}}
         print("reloads and start-up ...", flush=True)
         with serving("apache", deployment) as apache:
             report["reload_apache_touch"] = reload_seconds(apache, deployment, "2.0.0",
@@ -460,7 +508,7 @@ def main(argv: list[str] | None = None) -> int:
                                                            gunicorn.reload)
         report["startup_s"] = startup_seconds(deployment)
         report["queries"] = count_queries(scratch, account)
-        report["queries"]["raw /items?per_page=20"] = raw_queries()
+        report["queries"][RAW] = raw_queries()
         report["login_hash_ms"] = hash_cost_ms(scratch)
     finally:
         drop_database()
@@ -481,26 +529,26 @@ def check_targets(report: dict) -> list[dict]:
     def target(name: str, measured, limit, met: bool) -> None:
         found.append({"target": name, "measured": measured, "limit": limit, "met": met})
 
+    def at_least(name: str, measured: float, key: str) -> None:
+        target(name, round(measured, 2), TARGETS[key], measured >= TARGETS[key])
+
     for kind, data in report["servers"].items():
-        mine, bare = data["mypack"], data["baseline"]
-        ok, raw = bare["bare /ok"]["rps"], bare["raw /items?per_page=20"]["rps"]
-        ratio = mine["/healthz"]["rps"] / ok
-        target(f"{kind}: /healthz vs bare Flask", round(ratio, 2),
-               TARGETS["healthz_vs_bare"], ratio >= TARGETS["healthz_vs_bare"])
-        items = mine["GET /api/v1/items?per_page=20"]["rps"]
-        target(f"{kind}: items API vs bare Flask", round(items / ok, 2),
-               TARGETS["items_vs_bare"], items / ok >= TARGETS["items_vs_bare"])
-        target(f"{kind}: items API vs raw psycopg2", round(items / raw, 2),
-               TARGETS["items_vs_raw"], items / raw >= TARGETS["items_vs_raw"])
-        for name, result in mine.items():
+        ratios = data["ratios"]
+        at_least(f"{kind}: /healthz vs bare Flask", ratios[HEALTHZ]["vs_bare"],
+                 "healthz_vs_bare")
+        at_least(f"{kind}: items API vs bare Flask", ratios[ITEMS]["vs_bare"], "items_vs_bare")
+        at_least(f"{kind}: items API vs raw psycopg2", ratios[ITEMS]["vs_raw"], "items_vs_raw")
+        for name, result in data["results"].items():
+            if name in (BARE, RAW):
+                continue
             spread = result["p99_ms"] / result["p50_ms"]
             target(f"{kind}: {name} p99/p50", round(spread, 1), TARGETS["p99_over_p50"],
                    spread <= TARGETS["p99_over_p50"])
-        heaviest = max(data["rss_mb"]["mypack"])
+        heaviest = max(data["memory_mb"]["mypack"]["rss"])
         target(f"{kind}: RSS per worker (MB, largest)", round(heaviest, 1),
                TARGETS["rss_mb"], heaviest <= TARGETS["rss_mb"])
     for name, count in report["queries"].items():
-        if not name.startswith("raw"):
+        if name != RAW:
             target(f"queries per request: {name}", count, TARGETS["queries"],
                    count <= TARGETS["queries"])
     target("import + create_app (s)", round(report["startup_s"], 3), TARGETS["startup_s"],
@@ -515,28 +563,29 @@ def check_targets(report: dict) -> list[dict]:
 
 
 def markdown(report: dict) -> str:
+    settings = report["settings"]
     lines = [f"mypack benchmark, {report['started']} ({report['duration_s']} s): "
-             f"{CONNECTIONS} connections, {report['settings']['runs']} runs of "
-             f"{report['settings']['seconds']:g} s per endpoint (medians), "
-             f"{PROCESSES} processes x {THREADS} threads, PostgreSQL.", "",
-             "| server | endpoint | req/s | p50 ms | p99 ms | errors | queries/req "
-             "| vs bare Flask | vs raw psycopg2 |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+             f"{CONNECTIONS} connections, {settings['runs']} rounds of {settings['seconds']:g} s "
+             f"per endpoint, mypack and the baseline in turn (medians; ratios are medians "
+             f"of each round's ratio), {PROCESSES} processes x {THREADS} threads, "
+             "PostgreSQL.", "",
+             "| server | endpoint | req/s | (min-max) | p50 ms | p99 ms | errors | queries/req "
+             "| vs bare Flask | vs raw psycopg2 |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for kind, data in report["servers"].items():
-        ok = data["baseline"]["bare /ok"]["rps"]
-        raw = data["baseline"]["raw /items?per_page=20"]["rps"]
-        rows = [*data["mypack"].items(), *data["baseline"].items()]
-        for name, result in rows:
-            queries = report["queries"].get(name.replace("bare /ok", ""), "")
-            if name == "bare /ok":
-                queries = 0
-            vs_raw = f"{result['rps'] / raw:.2f}" if "items" in name else ""
-            lines.append(f"| {kind} | {name} | {result['rps']:,.0f} | {result['p50_ms']:.1f} "
-                         f"| {result['p99_ms']:.1f} | {result['errors']} | {queries} "
-                         f"| {result['rps'] / ok:.2f} | {vs_raw} |")
-    lines += ["", "| server | RSS per worker, MB (mypack) | (baseline) |", "|---|---|---|"]
+        for name, result in data["results"].items():
+            queries = 0 if name == BARE else report["queries"].get(name, "")
+            ratios = data["ratios"].get(name, {})
+            vs_bare = f"{ratios['vs_bare']:.2f}" if ratios else ""
+            vs_raw = f"{ratios['vs_raw']:.2f}" if ratios.get("vs_raw") else ""
+            low, high = result["rps_range"]
+            lines.append(f"| {kind} | {name} | {result['rps']:,.0f} | {low:,.0f}-{high:,.0f} "
+                         f"| {result['p50_ms']:.1f} | {result['p99_ms']:.1f} "
+                         f"| {result['errors']} | {queries} | {vs_bare} | {vs_raw} |")
+    lines += ["", "| server | per worker, MB: RSS (USS), mypack | baseline |", "|---|---|---|"]
     for kind, data in report["servers"].items():
-        lines.append(f"| {kind} | {', '.join(f'{v:.0f}' for v in data['rss_mb']['mypack'])} "
-                     f"| {', '.join(f'{v:.0f}' for v in data['rss_mb']['baseline'])} |")
+        memory = data["memory_mb"]
+        lines.append(f"| {kind} | {_rss_uss(memory['mypack'])} | {_rss_uss(memory['baseline'])} |")
     lines += ["", f"- Login: one password check costs {report['login_hash_ms']:.0f} ms "
               "(pbkdf2-sha256, 600,000 iterations: deliberate); the login rows above "
               "include it.",
@@ -553,6 +602,11 @@ def markdown(report: dict) -> str:
     lines += [f"| {t['target']} | {t['measured']} | {t['limit']} | "
               f"{'yes' if t['met'] else '**no**'} |" for t in report["targets"]]
     return "\n".join(lines) + "\n"
+
+
+def _rss_uss(memory: dict[str, list[float]]) -> str:
+    return ", ".join(f"{rss:.0f} ({uss:.0f})" for rss, uss in zip(memory["rss"], memory["uss"],
+                                                                    strict=True))
 
 
 def write(report: dict) -> None:
