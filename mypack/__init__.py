@@ -71,7 +71,8 @@ def register_extensions(app: Flask) -> None:
     from mypack.extensions import cache, db
 
     db.init_app(app)
-    cache.init_app(app)
+    # CACHE_TYPE = "NullCache" is a setting, not a mistake to warn about.
+    cache.init_app(app, config={"CACHE_NO_NULL_WARNING": True})
     auth.init_app(app)
 
 

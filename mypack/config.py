@@ -119,7 +119,6 @@ class Config:
     #: Answers kept per process (one per distinct query string).
     CACHE_THRESHOLD = 200
     CACHE_KEY_PREFIX = "mypack:"
-    CACHE_NO_NULL_WARNING = True  # "NullCache" is a deliberate choice here
 
     #: Seconds /readyz waits for the database before answering 503.
     READYZ_TIMEOUT = 2.0

@@ -83,6 +83,17 @@
 # TRUSTED_HOSTS = None            # e.g. ["cafe.example.com", "www.cafe.example.com"]
 # READYZ_TIMEOUT = 2.0            # seconds /readyz waits for the database
 
+# --- Public menu cache ------------------------------------------------------------
+# Anonymous GET /api/v1/items answers are kept CACHE_DEFAULT_TIMEOUT seconds. A change
+# made through mypack empties the cache of the process that made it at once; other
+# processes show it within those seconds. "RedisCache" (with CACHE_REDIS_URL =
+# "redis://127.0.0.1:6379/1", pip install redis) is shared by every process and
+# emptied for all; "NullCache" turns the cache off.
+# CACHE_TYPE = "SimpleCache"
+# CACHE_DEFAULT_TIMEOUT = 10
+# CACHE_THRESHOLD = 200           # answers a SimpleCache keeps per process
+# CACHE_KEY_PREFIX = "mypack:"    # prefix of the keys in a shared store
+
 # --- HTTPS, proxies and security headers ----------------------------------------
 # Plain-HTTP page requests are redirected to HTTPS (301; 308 for POST and the like);
 # the API refuses plain HTTP with 403; /healthz and /readyz answer over either.
@@ -128,6 +139,9 @@
 # "redis://127.0.0.1:6379" (pip install redis).
 # RATELIMIT_STORAGE_URI = "memory://"
 # RATELIMIT_HEADERS_ENABLED = True
+# A limit on every view besides, e.g. "600 per minute"; unset, only the login and
+# registration forms are limited and no other request pays for a limit check.
+# RATELIMIT_DEFAULT = None
 # SESSION_PROTECTION = "basic"    # Flask-Login: "basic", "strong" or None
 # SESSION_IDLE_TIMEOUT = 1800     # seconds idle before a login ends; 0 for never
 # REMEMBER_COOKIE_DURATION = 2592000  # "remember me": 30 days at most
