@@ -11,6 +11,7 @@ not be reloaded by a touch.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import traceback
@@ -35,7 +36,12 @@ def make_application(instance_path: str | os.PathLike | None = None):
 
     try:
         path = resolve_instance_path(instance_path)
-        return create_app(configured_name(path) or DEFAULT_CONFIG, path)
+        application = create_app(configured_name(path) or DEFAULT_CONFIG, path)
+        # What start-up built lives as long as the process: keep it out of the
+        # garbage collector's full passes, which otherwise walk some 100,000 objects
+        # (15 ms in one thread here) while every thread of the process waits.
+        gc.freeze()
+        return application
     except ConfigError as exc:
         reason = f"mypack cannot start: {exc}"
     except Exception as exc:  # anything else still must not leave the server without an app

@@ -190,3 +190,18 @@ def test_example_config_documents_every_setting():
     for name in Config.defaults():
         assert f"# {name} = " in documented, f"{name} missing from config.example.py"
         assert f"`{name}`" in readme, f"{name} missing from the README's reference"
+
+
+def test_a_servers_application_leaves_start_up_objects_to_no_collector(instance_path):
+    # What start.wsgi and gunicorn load: everything built at start-up is frozen, so the
+    # garbage collector's full passes no longer walk it while every thread waits.
+    script = ("import gc, sys\n"
+              "from mypack.startup import make_application\n"
+              "application = make_application(sys.argv[1])\n"
+              "print(type(application).__name__, gc.get_freeze_count())\n")
+    result = subprocess.run([sys.executable, "-c", script, str(instance_path)],
+                            capture_output=True, text=True, timeout=60,
+                            env={"PATH": "/usr/bin:/bin", "MYPACK_CONFIG": "testing"})
+    assert result.returncode == 0, result.stderr
+    name, frozen = result.stdout.split()
+    assert name == "Flask" and int(frozen) > 10_000
