@@ -27,8 +27,10 @@ worker_class = "gthread"
 # At most this many clients per worker (busy plus kept alive); more wait in the listen
 # backlog for a worker with room. Without a cap one worker can take every keep-alive
 # connection of the proxy in front and leave the others idle: seen here with 20
-# clients on 2 workers, half the time all 20 on one, and half the throughput.
-worker_connections = _setting("worker_connections", 2 * threads, int)
+# clients on 2 workers, half the time all 20 on one, and half the throughput. Not
+# much lower: while a worker restarts, the others take its clients up to their cap,
+# and kept-alive clients above cap - threads are closed after their answer.
+worker_connections = _setting("worker_connections", 3 * threads, int)
 # A worker silent for 30 s is killed: above the 15 s database statement timeout.
 timeout = _setting("timeout", 30, int)
 # Workers finishing requests at a HUP or stop get as long as the longest normal request.
@@ -36,10 +38,14 @@ graceful_timeout = _setting("graceful_timeout", 30, int)
 # Keep-alive to the proxy in front; short, a thread waits on each idle connection.
 keepalive = _setting("keepalive", 5, int)
 # Recycle workers now and then (leaks in libraries), not all at once. Not too often:
-# a new worker costs about half a second of CPU to start, and at 1,000 requests a
-# busy worker (the benchmark's 600 req/s) was replaced every couple of seconds.
-max_requests = _setting("max_requests", 20000, int)
-max_requests_jitter = _setting("max_requests_jitter", 2000, int)
+# a worker takes about half a second of CPU to start, and until it answers, the
+# clients the others have no room for wait. At 1,000 requests a busy worker was
+# replaced every couple of seconds; at 20,000, under make bench's 2,500 req/s per
+# worker, every 8 s, each time a p99 of 200-350 ms. The jitter is wide because
+# workers sharing a load evenly reach the same count together: with 10% both
+# restarted within a second.
+max_requests = _setting("max_requests", 50000, int)
+max_requests_jitter = _setting("max_requests_jitter", max_requests // 2, int)
 # Off so that HUP starts workers that import the new code.
 preload_app = False
 # Heartbeat files on tmpfs: a slow disk must not make busy workers look dead.

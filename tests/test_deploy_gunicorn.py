@@ -69,6 +69,21 @@ def test_hup_under_load_fails_no_request_and_serves_new_code(deployed):
     assert_reloaded_cleanly(result, "2.0.0", reloaded)
 
 
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_workers_recycled_under_load_fail_no_request(deployed):
+    # max_requests is the shipped leak guard; lowered here so that it fires often.
+    server = Gunicorn(deployed)
+    server.env.update(MYPACK_GUNICORN_MAX_REQUESTS="300",
+                      MYPACK_GUNICORN_MAX_REQUESTS_JITTER="150")
+    with server, Load(server.url, clients=20) as load:
+        deadline = time.monotonic() + 30
+        while server.log.read_text().count("Autorestarting worker") < 4:
+            assert time.monotonic() < deadline, "no worker was recycled"
+            time.sleep(0.2)
+    assert not load.result.failures, load.result.failures[:5]
+    assert len(load.result.responses) > 1200
+
+
 class PathUnitWatcher:
     """What systemd does for mypack-reload.path, without systemd: watch the unit's
     PathChanged file and run its service's ExecStart when the file changes."""
@@ -116,7 +131,7 @@ def connections_per_worker(server) -> dict[str, int]:
 def test_keep_alive_clients_are_spread_over_the_workers(deployed):
     # Uncapped, one worker may take every kept-alive connection of a proxy and leave
     # the other idle (half the time, with 20 clients on 2 workers); the shipped config
-    # lets a worker hold 2 x threads clients, and the rest go to the other.
+    # lets a worker hold 3 x threads clients, and the rest go to the other.
     with Gunicorn(deployed, workers=2, threads=5) as server:
         with Load(server.url, clients=20) as load:
             samples = []
@@ -126,7 +141,7 @@ def test_keep_alive_clients_are_spread_over_the_workers(deployed):
     assert not load.result.failures, load.result.failures[:5]
     assert len(load.result.responses) > 100
     for spread in samples:
-        assert len(spread) == 2 and max(spread.values()) <= 10, samples
+        assert len(spread) == 2 and max(spread.values()) <= 15, samples
 
 
 @pytest.mark.parametrize("backend", ["postgres"])
