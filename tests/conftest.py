@@ -154,6 +154,20 @@ def _unavailable(backend: str, reason: str):
     pytest.skip(f"!!! {message} !!!")
 
 
+@pytest.fixture
+def redis_url() -> str:
+    """The local Redis, where several processes share rate-limit counters or the menu
+    cache (unavailable: skipped loudly, failed with CI=true)."""
+    import redis
+
+    url = "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        _unavailable("Redis", str(exc))
+    return url
+
+
 def _admin_engine(backend: str):
     errors = []
     for url in ADMIN_URLS[backend]:
