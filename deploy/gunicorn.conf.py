@@ -35,7 +35,8 @@ worker_connections = _setting("worker_connections", 3 * threads, int)
 timeout = _setting("timeout", 30, int)
 # Workers finishing requests at a HUP or stop get as long as the longest normal request.
 graceful_timeout = _setting("graceful_timeout", 30, int)
-# Keep-alive to the proxy in front; short, a thread waits on each idle connection.
+# Keep-alive to the proxy in front; short: an idle kept-alive connection holds one
+# of its worker's worker_connections places.
 keepalive = _setting("keepalive", 5, int)
 # Recycle workers now and then (leaks in libraries), not all at once. Not too often:
 # a worker takes about half a second of CPU to start, and until it answers, the
