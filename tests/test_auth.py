@@ -170,6 +170,29 @@ def test_login_starts_a_fresh_session(site):
         assert "planted" not in session
 
 
+def test_session_signing_follows_the_keys_of_the_moment(site):
+    """The signing serializer is kept between requests (mypack.auth.HeaderAuthSessions),
+    so a changed SECRET_KEY or SECRET_KEY_FALLBACKS must still take effect at once."""
+    make_user(site)
+    client = site.test_client()
+    login(client)
+    cookie = client.get_cookie("session").value
+    interface = site.session_interface
+    assert interface.get_signing_serializer(site) is interface.get_signing_serializer(site)
+    old_key = site.config["SECRET_KEY"]
+    site.config["SECRET_KEY"] = "a-new-key-for-the-cafe-" * 3
+    assert not logged_in(client), "a cookie signed with the old key still logs in"
+    site.config["SECRET_KEY_FALLBACKS"] = [old_key]
+    client.set_cookie("session", cookie)
+    assert logged_in(client)
+
+
+def test_a_request_without_cookies_gets_none(site):
+    for path in ("/healthz", "/api/v1/items"):
+        response = site.test_client().get(path)
+        assert response.status_code == 200 and "Set-Cookie" not in response.headers, path
+
+
 def test_deactivated_user_cannot_log_in_and_is_logged_out(site):
     user_id = make_user(site)
     client = site.test_client()
