@@ -109,6 +109,10 @@ class Config:
     LOG_FORMAT = "text"
     LOG_TO_STDERR = False
     LOG_REQUESTS = True
+    #: Lines below WARNING reach the file at most this many seconds after they were
+    #: logged (sooner when 64 KiB wait, at once before a warning or error, and when
+    #: the process exits); 0 writes each at once (mypack/logs.py: BatchWriter).
+    LOG_FLUSH_SECONDS = 1.0
 
     # Anonymous reads of the public menu (GET /api/v1/items) come from a cache
     # (Flask-Caching; mypack/menu/cache.py). "SimpleCache" is per process, so a change
@@ -207,8 +211,9 @@ class TestingConfig(Config):
     # Fast hashing keeps the suite quick; tests of the real cost set it back.
     PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
     # Tests read what they just wrote, often behind the services' backs; the cache's
-    # own tests turn it on.
+    # own tests turn it on, and so do the log batching's.
     CACHE_TYPE = "NullCache"
+    LOG_FLUSH_SECONDS = 0
 
 
 class ProductionConfig(Config):
@@ -512,6 +517,10 @@ def config_findings(settings: Settings) -> list[tuple[str, str]]:
     ):
         problems.append(("mypack.E032",
                          f"LOG_LEVEL {values.get('LOG_LEVEL')!r} is not a logging level"))
+    flush = values.get("LOG_FLUSH_SECONDS")
+    if isinstance(flush, bool) or not isinstance(flush, int | float) or not 0 <= flush <= 60:
+        problems.append(("mypack.E033", f"LOG_FLUSH_SECONDS must be a number of seconds "
+                                        f"from 0 to 60, not {flush!r}"))
     if not values.get("SQLALCHEMY_DATABASE_URI"):
         problems.append(("mypack.E023", (
             "no database configured: set SQLALCHEMY_DATABASE_URI, or choose the "

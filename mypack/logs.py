@@ -6,6 +6,13 @@ and keeps writing into the renamed file), so the file handler is
 ``concurrent_log_handler.ConcurrentRotatingFileHandler``, which takes a lock file
 around each write and each rotation.
 
+Records below WARNING are written in batches (``BatchWriter``): at most
+LOG_FLUSH_SECONDS after they were logged, when 64 KiB are waiting, before any WARNING
+or worse record, and when the process exits. Taking the file lock and writing for
+every request line was the largest part of mypack's own cost per request (README,
+Performance); nginx's ``access_log ... buffer= flush=`` makes the same trade.
+LOG_FLUSH_SECONDS = 0 writes every record at once.
+
 Logging is process-wide: handlers go on the root logger, so SQLAlchemy's and
 Werkzeug's records land in the same place. They are installed once per process;
 calling ``create_app`` again with the same settings adds nothing, and different
@@ -16,9 +23,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
+import threading
 import time
+import traceback
 import uuid
 from pathlib import Path
 
@@ -85,6 +95,7 @@ def configure_logging(config) -> None:
     log_dir = config.get("LOG_DIR") or ""
     signature = tuple(config.get(key) for key in (
         "LOG_LEVEL", "LOG_MAX_BYTES", "LOG_BACKUP_COUNT", "LOG_FORMAT", "LOG_TO_STDERR",
+        "LOG_FLUSH_SECONDS",
     )) + (log_dir,)
     if signature == _installed_signature:
         return
@@ -109,9 +120,10 @@ def configure_logging(config) -> None:
 def _build_handlers(config, log_dir: str) -> list[logging.Handler]:
     handlers: list[logging.Handler] = []
     if log_dir:
-        handlers.append(open_log_file(
-            Path(log_dir), int(config["LOG_MAX_BYTES"]), int(config["LOG_BACKUP_COUNT"])
-        ))
+        log_file = open_log_file(
+            Path(log_dir), int(config["LOG_MAX_BYTES"]), int(config["LOG_BACKUP_COUNT"]))
+        interval = float(config.get("LOG_FLUSH_SECONDS") or 0)
+        handlers.append(BatchWriter(log_file, interval) if interval > 0 else log_file)
     if config.get("LOG_TO_STDERR"):
         handlers.append(logging.StreamHandler(sys.stderr))
     return handlers
@@ -138,6 +150,93 @@ def open_log_file(log_dir: Path, max_bytes: int, backup_count: int) -> logging.H
         raise ConfigError(
             f"log directory {log_dir} is not writable: {exc.strerror or exc}"
         ) from None
+
+
+class BatchWriter(logging.Handler):
+    """Formats each record at once and hands them to ``target`` in batches.
+
+    A batch goes to ``target`` as one record holding the formatted lines, so the file
+    is locked and written once per batch: every ``interval`` seconds (a daemon thread
+    per process), when ``max_bytes`` are waiting, at a record of ``flush_level`` or
+    worse (written with the lines before it, so an error is on disk at once, in
+    order), and on ``flush``/``close``, which logging calls when the process exits.
+    """
+
+    def __init__(self, target: logging.Handler, interval: float,
+                 flush_level: int = logging.WARNING, max_bytes: int = 64 * 1024) -> None:
+        super().__init__()
+        self.target = target
+        # The lines are formatted here; the target writes them as they are.
+        target.setFormatter(logging.Formatter("%(message)s"))
+        self.interval = interval
+        self.flush_level = flush_level
+        self.max_bytes = max_bytes
+        self._lines: list[str] = []
+        self._size = 0
+        self._closed = threading.Event()
+        self._writer_pid: int | None = None  # the process whose writer thread runs
+
+    def handle(self, record: logging.LogRecord) -> bool:
+        # Filtered and formatted outside the lock, which guards only the list.
+        if not self.filter(record):
+            return False
+        try:
+            line = self.format(record)
+        except Exception:
+            self.handleError(record)
+            return True
+        if self._writer_pid != os.getpid():
+            self._start_writer()
+        with self.lock:
+            self._lines.append(line)
+            self._size += len(line)
+            urgent = record.levelno >= self.flush_level or self._size >= self.max_bytes
+        if urgent:
+            self.flush()
+        return True
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.handle(record)
+
+    def flush(self) -> None:
+        """Write what is waiting, in one piece. The lock is held while writing, so
+        batches reach the file in the order their lines were logged."""
+        with self.lock:
+            if not self._lines:
+                return
+            text, self._lines, self._size = "\n".join(self._lines), [], 0
+            self.target.handle(logging.makeLogRecord(
+                {"msg": text, "levelno": logging.INFO, "levelname": "INFO"}))
+
+    def close(self) -> None:
+        self._closed.set()
+        self.flush()
+        self.target.close()
+        super().close()
+
+    def _start_writer(self) -> None:
+        # Once per process: threads do not survive a fork, so a forked child (a
+        # gunicorn worker of a preloaded app) starts its own on its first record.
+        with self.lock:
+            if self._writer_pid == os.getpid():
+                return
+            self._writer_pid = os.getpid()
+        threading.Thread(target=self._write_periodically, name="mypack-log-writer",
+                         daemon=True).start()
+
+    def _write_periodically(self) -> None:
+        while not self._closed.wait(self.interval):
+            try:
+                self.flush()
+            except Exception:  # the target reports write errors itself; this is a bug
+                traceback.print_exc(file=sys.stderr)  # the server's error log; keep going
+
+    def _at_fork_reinit(self) -> None:
+        # Called by logging in a forked child: the parent writes the lines it holds.
+        super()._at_fork_reinit()
+        self._lines, self._size = [], 0
+        if not self._closed.is_set():
+            self._closed = threading.Event()  # its lock may have been held at the fork
 
 
 def init_app(app: Flask) -> None:

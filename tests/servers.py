@@ -127,6 +127,15 @@ class Deployment:
         config.chmod(0o640)  # it holds the database password
         chown_tree(self.instance)
 
+    def wait_for_log(self, text: str, timeout: float = 15) -> None:
+        """Wait until mypack.log holds ``text``, as ``tail -f`` would show it: lines
+        are written in batches (LOG_FLUSH_SECONDS), so not at once, but soon."""
+        log = self.instance / "logs" / "mypack.log"
+        deadline = time.monotonic() + timeout
+        while not (log.exists() and text in log.read_text(errors="replace")):
+            assert time.monotonic() < deadline, f"{text!r} not in {log} after {timeout} s"
+            time.sleep(0.1)
+
     def package_file(self, name: str) -> Path:
         """A file of the mypack installed in the venv (not the checkout)."""
         found = list((self.venv / "lib").glob(f"python3*/site-packages/mypack/{name}"))

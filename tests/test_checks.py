@@ -71,6 +71,8 @@ def test_a_good_production_configuration_passes(prod_instance):
     ("postgres", {"SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": False}}, {"mypack.E026"}),
     ("postgres", {"LOG_FORMAT": "xml"}, {"mypack.E031"}),
     ("postgres", {"LOG_LEVEL": "LOUD"}, {"mypack.E032"}),
+    ("postgres", {"LOG_FLUSH_SECONDS": -1}, {"mypack.E033"}),
+    ("postgres", {"LOG_FLUSH_SECONDS": "1"}, {"mypack.E033"}),
     ("postgres", {"TRUSTED_HOSTS": None}, {"mypack.E040"}),
     ("postgres", {"TRUSTED_HOSTS": []}, {"mypack.E040"}),
     ("postgres", {"TRUSTED_HOSTS": "cafe.example.com"}, {"mypack.E040"}),

@@ -53,6 +53,9 @@ def test_apache_serves_health_readiness_and_authorization(deployed):
         get(apache.url + "/healthz?probe=auth", headers={"Authorization": "Bearer abc123"})
         status, _ = get(apache.url + "/static/css/site.css")
         assert status == 200
+        # Request lines reach the file while the daemons run, not only when they exit.
+        get(apache.url + "/healthz", headers={"X-Request-ID": "apache-live-line"})
+        deployed.wait_for_log("|apache-live-line|mypack.request|GET /healthz 200")
     log = (deployed.instance / "logs" / "mypack.log").read_text()
     assert "GET /healthz 200" in log
     assert "auth=bearer" in log, "Authorization did not reach the app (WSGIPassAuthorization)"

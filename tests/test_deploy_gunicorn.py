@@ -46,6 +46,9 @@ def test_gunicorn_serves_health_readiness_and_authorization(deployed):
         status, body = get(server.url + "/readyz")
         assert status == 200, body
         get(server.url + "/healthz", headers={"Authorization": "Basic dXNlcjpwYXNz"})
+        # Request lines reach the file while the workers run, not only when they exit.
+        get(server.url + "/healthz", headers={"X-Request-ID": "gunicorn-live-line"})
+        deployed.wait_for_log("|gunicorn-live-line|mypack.request|GET /healthz 200")
     log = (deployed.instance / "logs" / "mypack.log").read_text()
     assert "auth=basic" in log and "dXNlcjpwYXNz" not in log
     assert "Booting worker" in server.log.read_text()

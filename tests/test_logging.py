@@ -7,6 +7,8 @@ import re
 import subprocess
 import sys
 import textwrap
+import threading
+import time
 
 import pytest
 
@@ -20,7 +22,7 @@ WRITER = textwrap.dedent("""
     from mypack import create_app
     log_dir, instance, writer, lines = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     create_app("testing", instance, LOG_DIR=log_dir, LOG_MAX_BYTES=32 * 1024,
-               LOG_BACKUP_COUNT=2000, LOG_REQUESTS=False)
+               LOG_BACKUP_COUNT=2000, LOG_REQUESTS=False, LOG_FLUSH_SECONDS=float(sys.argv[5]))
     log = logging.getLogger("mypack.writer")
     for number in range(lines):
         log.info("writer=%s line=%06d payload=%s end", writer, number, "x" * 40)
@@ -46,11 +48,14 @@ def log_lines(log_dir):
 
 
 @pytest.mark.slow
-def test_processes_sharing_a_rotating_file_lose_no_line(tmp_path):
+# Each line written at once, and in batches (a batch can be larger than the file's
+# maximum size, and processes write whole batches between each other's).
+@pytest.mark.parametrize("flush_seconds", [0, 0.01])
+def test_processes_sharing_a_rotating_file_lose_no_line(tmp_path, flush_seconds):
     log_dir = tmp_path / "logs"
     writers = [
         subprocess.Popen([sys.executable, "-c", WRITER, str(log_dir), str(tmp_path / "instance"),
-                          str(writer), str(LINES_PER_WRITER)])
+                          str(writer), str(LINES_PER_WRITER), str(flush_seconds)])
         for writer in range(WRITERS)
     ]
     for process in writers:
@@ -208,11 +213,77 @@ def test_a_failing_request_logs_its_traceback_and_request_id(tmp_path, instance_
         assert "the grinder jammed" in failure["exception"]
 
 
-def test_records_are_written_when_the_process_exits(tmp_path, instance_path):
+@pytest.mark.parametrize("flush_seconds", [0, 30])
+def test_records_are_written_when_the_process_exits(tmp_path, instance_path, flush_seconds):
     script = ("import logging, sys; from mypack import create_app\n"
-              "create_app('testing', sys.argv[1], LOG_DIR=sys.argv[2])\n"
+              "create_app('testing', sys.argv[1], LOG_DIR=sys.argv[2],\n"
+              "           LOG_FLUSH_SECONDS=float(sys.argv[3]))\n"
               "for n in range(2000): logging.getLogger('mypack.exit').info('line %d', n)\n")
-    subprocess.run([sys.executable, "-c", script, str(instance_path), str(tmp_path / "logs")],
-                   check=True, timeout=120)
+    subprocess.run([sys.executable, "-c", script, str(instance_path), str(tmp_path / "logs"),
+                    str(flush_seconds)], check=True, timeout=120)
     lines = [line for line in log_lines(tmp_path / "logs") if "|mypack.exit|" in line]
     assert len(lines) == 2000 and lines[-1].split("|")[5] == "line 1999"
+
+
+# --- batched writing (LOG_FLUSH_SECONDS) ---------------------------------------------------
+
+def batch_writer() -> logs.BatchWriter:
+    (writer,) = [h for h in logging.getLogger().handlers if isinstance(h, logs.BatchWriter)]
+    return writer
+
+
+def test_lines_wait_for_a_warning_which_is_written_after_them_at_once(tmp_path, instance_path):
+    client = make_logged_app(tmp_path, instance_path, LOG_FLUSH_SECONDS=30).test_client()
+    request_id = client.get("/brew").headers["X-Request-ID"]
+    assert not any(request_id in line for line in log_lines(tmp_path / "logs"))
+    logging.getLogger("mypack.grinder").warning("beans low")
+    lines = log_lines(tmp_path / "logs")
+    brewing, request_line, warning = (
+        next(n for n, line in enumerate(lines) if text in line)
+        for text in ("|mypack.brew|brewing|", "GET /brew 200", "|WARNING|"))
+    assert brewing < request_line < warning and "beans low" in lines[warning]
+    assert all(line.count("|") >= 6 for line in lines), "every line whole, one per line"
+
+
+def test_the_writer_thread_writes_within_the_interval(tmp_path, instance_path):
+    client = make_logged_app(tmp_path, instance_path, LOG_FLUSH_SECONDS=0.05).test_client()
+    request_id = client.get("/brew").headers["X-Request-ID"]
+    deadline = time.monotonic() + 10
+    while not any(request_id in line for line in log_lines(tmp_path / "logs")):
+        assert time.monotonic() < deadline, "the request line never reached the file"
+        time.sleep(0.02)
+    assert any(thread.name == "mypack-log-writer" for thread in threading.enumerate())
+
+
+def test_a_full_batch_is_written_without_waiting(tmp_path, instance_path):
+    make_logged_app(tmp_path, instance_path, LOG_FLUSH_SECONDS=30)
+    log = logging.getLogger("mypack.bulk")
+    for number in range(2000):  # some 300 KiB: full 64 KiB batches, and a rest that waits
+        log.info("bulk line %04d %s", number, "x" * 20)
+    written = [line for line in log_lines(tmp_path / "logs") if "|mypack.bulk|" in line]
+    assert 1000 < len(written) < 2000  # the full batches, not the rest
+    assert written[0].split("|")[5].startswith("bulk line 0000")
+
+
+def test_a_forked_child_does_not_write_its_parents_waiting_lines(tmp_path, instance_path):
+    make_logged_app(tmp_path, instance_path, LOG_FLUSH_SECONDS=30)
+    logging.getLogger("mypack.parent").info("before the fork")
+    pid = os.fork()
+    if pid == 0:  # the child: log one line, write it, leave without running pytest's exit
+        try:
+            logging.getLogger("mypack.child").info("from the child")
+            batch_writer().flush()
+        finally:
+            os._exit(0)
+    assert os.waitpid(pid, 0)[1] == 0
+    batch_writer().flush()
+    lines = log_lines(tmp_path / "logs")
+    assert sum("before the fork" in line for line in lines) == 1
+    assert sum("from the child" in line for line in lines) == 1
+
+
+def test_flush_seconds_zero_writes_each_record_at_once(tmp_path, instance_path):
+    make_logged_app(tmp_path, instance_path, LOG_FLUSH_SECONDS=0)
+    assert not any(isinstance(h, logs.BatchWriter) for h in logging.getLogger().handlers)
+    logging.getLogger("mypack.now").info("written now")
+    assert any("written now" in line for line in log_lines(tmp_path / "logs"))

@@ -52,6 +52,7 @@ CHECKS = {
     "mypack.E030": "log directory not writable",
     "mypack.E031": "bad LOG_FORMAT",
     "mypack.E032": "bad LOG_LEVEL",
+    "mypack.E033": "bad LOG_FLUSH_SECONDS",
     "mypack.E040": "TRUSTED_HOSTS not a non-empty list",
     "mypack.E041": "session cookie not Secure",
     "mypack.E042": "session cookie not HttpOnly",

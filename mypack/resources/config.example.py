@@ -68,6 +68,7 @@
 # LOG_FORMAT = "text"             # "text" or "json" (one object per line)
 # LOG_TO_STDERR = False           # True in development; the server's error log
 # LOG_REQUESTS = True             # one INFO line per request
+# LOG_FLUSH_SECONDS = 1.0         # lines below WARNING written within this many seconds
 
 # --- Web ------------------------------------------------------------------------
 # DEBUG = False                   # True in development; refused in production
