@@ -248,9 +248,9 @@ class Apache:
         return int((self.dir / "httpd.pid").read_text())
 
     def __enter__(self) -> Apache:
-        # The README has Debian's /etc/apache2/envvars export MALLOC_ARENA_MAX.
+        # The README has Debian's /etc/apache2/envvars export these.
         run("apache2", "-f", self.config, "-k", "start",
-            env={**os.environ, "MALLOC_ARENA_MAX": "2"})
+            env={**os.environ, "MALLOC_ARENA_MAX": "2", "MALLOC_TRIM_THRESHOLD_": "131072"})
         wait_for_http(self.url + "/healthz", accept=range(200, 600))
         return self
 
@@ -284,8 +284,8 @@ class Gunicorn:
             "MYPACK_GUNICORN_PIDFILE": str(run_dir / f"{name}.pid"),
             "MYPACK_GUNICORN_CONTROL_SOCKET": str(run_dir / f"{name}.ctl"),
             "MYPACK_GUNICORN_ERRORLOG": str(deployment.instance / "logs" / f"{name}.log"),
-            # As mypack.service sets it.
-            "MALLOC_ARENA_MAX": "2",
+            # As mypack.service sets them.
+            "MALLOC_ARENA_MAX": "2", "MALLOC_TRIM_THRESHOLD_": "131072",
         }
         self.process: subprocess.Popen | None = None
 

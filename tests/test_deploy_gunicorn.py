@@ -175,7 +175,8 @@ def test_systemd_units_verify(deployed, tmp_path):
     service = (UNITS / "mypack.service").read_text()
     for setting in ("NoNewPrivileges=true", "ProtectSystem=strict", "PrivateTmp=true",
                     "ReadWritePaths=/srv/mypack/instance", "User=mypack",
-                    "Environment=MALLOC_ARENA_MAX=2"):
+                    "Environment=MALLOC_ARENA_MAX=2",
+                    "Environment=MALLOC_TRIM_THRESHOLD_=131072"):
         assert setting in service
 
 
