@@ -4,7 +4,7 @@ files and migrations, and the ``mypack`` console script."""
 import re
 from pathlib import Path
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 HERE = Path(__file__).parent
 VERSION = re.search(r'^__version__ = "([^"]+)"', (HERE / "mypack" / "__init__.py").read_text(),
@@ -29,7 +29,10 @@ setup(
     long_description_content_type="text/markdown",
     license="MIT",
     python_requires=">=3.11",
-    packages=find_packages(include=["mypack", "mypack.*"]),
+    # Namespace discovery: the data folders (templates, static, migrations) are
+    # packages too, so setuptools installs them as such instead of warning that it
+    # may stop including them.
+    packages=find_namespace_packages(include=["mypack", "mypack.*"]),
     # Templates, static files, migrations and the example config are listed in
     # MANIFEST.in and installed inside the package.
     include_package_data=True,
