@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import grp
 import http.client
+import itertools
 import json
 import os
 import pwd
@@ -424,6 +425,10 @@ class LoadResult:
 
     responses: list[tuple[float, float, int, str | None]] = field(default_factory=list)
     errors: list[tuple[float, str]] = field(default_factory=list)
+    #: The X-Request-ID of every request answered 2xx (each request sends its own,
+    #: "<client>-<number>"), and the clients' names.
+    answered_ids: list[str] = field(default_factory=list)
+    clients: set[str] = field(default_factory=set)
 
     @property
     def failures(self) -> list:
@@ -468,16 +473,25 @@ class Load:
 
     def _client(self) -> None:
         connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
-        while not self._stop.is_set():
+        client = f"load-{os.urandom(4).hex()}"
+        with self._lock:
+            self.result.clients.add(client)
+        for number in itertools.count():
+            if self._stop.is_set():
+                break
             started = time.monotonic()
+            request_id = f"{client}-{number}"
             try:
-                connection.request("GET", self.path, headers=self.headers)
+                connection.request("GET", self.path,
+                                   headers={**self.headers, "X-Request-ID": request_id})
                 response = connection.getresponse()
                 body = response.read()
                 version = _version(body) if response.status == 200 else None
                 with self._lock:
                     self.result.responses.append(
                         (started, time.monotonic(), response.status, version))
+                    if 200 <= response.status < 300:
+                        self.result.answered_ids.append(request_id)
             except (OSError, http.client.HTTPException) as exc:
                 with self._lock:
                     self.result.errors.append((time.monotonic(), repr(exc)))
@@ -509,6 +523,25 @@ def reload_under_load(url: str, deployment: Deployment, version: str, reload,
         reload()
         time.sleep(after)
     return load.result, moment
+
+
+_LOGGED_LOAD_REQUEST = re.compile(r"\|((load-[0-9a-f]{8})-\d+)\|mypack\.request\|")
+
+
+def assert_every_request_logged(deployment: Deployment, result: LoadResult) -> None:
+    """Each request the load had answered has exactly one request line in mypack.log
+    (rotated files included), read after the server stopped: security bar, reliability
+    6. Lines are written in batches, so this also proves what a process held was
+    written when it was reloaded, recycled or stopped."""
+    logged = []  # this load's lines only: the deployment may have served others
+    for path in sorted((deployment.instance / "logs").glob("mypack.log*")):
+        logged += [request_id for request_id, client in
+                   _LOGGED_LOAD_REQUEST.findall(path.read_text(errors="replace"))
+                   if client in result.clients]
+    missing = set(result.answered_ids) - set(logged)
+    assert not missing, f"{len(missing)} of {len(result.answered_ids)} requests not logged"
+    assert len(logged) == len(set(logged)), "a request was logged twice"
+    assert set(logged) <= set(result.answered_ids), "a request logged but never answered"
 
 
 def assert_reloaded_cleanly(result: LoadResult, version: str, moment: float) -> None:

@@ -18,6 +18,7 @@ from .servers import (
     ROOT,
     Apache,
     Load,
+    assert_every_request_logged,
     assert_reloaded_cleanly,
     assert_served_behind_a_tls_proxy,
     build_wheel,
@@ -88,6 +89,7 @@ def test_touch_reload_under_load_fails_no_request(deployed):
     with Apache(deployed) as apache:
         result, touched = reload_under_load(apache.url, deployed, "2.0.0", deployed.touch)
     assert_reloaded_cleanly(result, "2.0.0", touched)
+    assert_every_request_logged(deployed, result)
 
 
 @pytest.mark.parametrize("backend", ["postgres"])

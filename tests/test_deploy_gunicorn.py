@@ -14,6 +14,7 @@ from .servers import (
     ROOT,
     Gunicorn,
     Load,
+    assert_every_request_logged,
     assert_reloaded_cleanly,
     assert_served_behind_a_tls_proxy,
     get,
@@ -70,6 +71,7 @@ def test_hup_under_load_fails_no_request_and_serves_new_code(deployed):
     with Gunicorn(deployed) as server:
         result, reloaded = reload_under_load(server.url, deployed, "2.0.0", exec_reload)
     assert_reloaded_cleanly(result, "2.0.0", reloaded)
+    assert_every_request_logged(deployed, result)
 
 
 @pytest.mark.parametrize("backend", ["postgres"])
@@ -85,6 +87,8 @@ def test_workers_recycled_under_load_fail_no_request(deployed):
             time.sleep(0.2)
     assert not load.result.failures, load.result.failures[:5]
     assert len(load.result.responses) > 1200
+    # A recycled worker writes the lines it held before it exits.
+    assert_every_request_logged(deployed, load.result)
 
 
 class PathUnitWatcher:
