@@ -185,12 +185,13 @@ class BatchWriter(logging.Handler):
         except Exception:
             self.handleError(record)
             return True
-        if self._writer_pid != os.getpid():
-            self._start_writer()
+        # Without a writer thread (none could be started) every line is written at once.
+        unattended = self._writer_pid != os.getpid() and not self._start_writer()
         with self.lock:
             self._lines.append(line)
             self._size += len(line)
-            urgent = record.levelno >= self.flush_level or self._size >= self.max_bytes
+            urgent = (unattended or record.levelno >= self.flush_level
+                      or self._size >= self.max_bytes)
         if urgent:
             self.flush()
         return True
@@ -214,15 +215,22 @@ class BatchWriter(logging.Handler):
         self.target.close()
         super().close()
 
-    def _start_writer(self) -> None:
+    def _start_writer(self) -> bool:
+        """Start this process's writer thread, unless it runs; False if none can start
+        (the interpreter is shutting down, or no thread is left to the process)."""
         # Once per process: threads do not survive a fork, so a forked child (a
         # gunicorn worker of a preloaded app) starts its own on its first record.
         with self.lock:
             if self._writer_pid == os.getpid():
-                return
+                return True
             self._writer_pid = os.getpid()
-        threading.Thread(target=self._write_periodically, name="mypack-log-writer",
-                         daemon=True).start()
+        try:
+            threading.Thread(target=self._write_periodically, name="mypack-log-writer",
+                             daemon=True).start()
+        except RuntimeError:
+            self._writer_pid = None  # try again with the next record
+            return False
+        return True
 
     def _write_periodically(self) -> None:
         while not self._closed.wait(self.interval):

@@ -287,3 +287,17 @@ def test_flush_seconds_zero_writes_each_record_at_once(tmp_path, instance_path):
     assert not any(isinstance(h, logs.BatchWriter) for h in logging.getLogger().handlers)
     logging.getLogger("mypack.now").info("written now")
     assert any("written now" in line for line in log_lines(tmp_path / "logs"))
+
+
+def test_without_a_writer_thread_lines_are_written_at_once(tmp_path, instance_path,
+                                                            monkeypatch):
+    # As at interpreter shutdown, when no thread can start: logging must neither raise
+    # nor keep the line waiting for a writer that never comes.
+    make_logged_app(tmp_path, instance_path, LOG_FLUSH_SECONDS=30)
+
+    def refuse(thread):
+        raise RuntimeError("can't create new thread at interpreter shutdown")
+
+    monkeypatch.setattr(threading.Thread, "start", refuse)
+    logging.getLogger("mypack.late").info("said late")
+    assert any("said late" in line for line in log_lines(tmp_path / "logs"))
