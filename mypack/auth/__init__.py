@@ -84,8 +84,8 @@ class HeaderAuthSessions(SecureCookieSessionInterface):
       sent its credentials must not receive a login cookie it never asked for.
     - The signing serializer is built once per key set, not on every request, and a
       request without a session cookie (API clients, probes, first visits) gets an
-      empty session without one. Flask builds it per request, which cost about a
-      seventh of a /healthz answer (README, Performance).
+      empty session without one. Flask builds it (and test-serializes ``{}`` with
+      it) on every request: about 8 µs of the 150 a /healthz took in process.
     """
 
     def __init__(self) -> None:
