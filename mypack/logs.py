@@ -267,14 +267,16 @@ def _finish_request(response):
         return response
     response.headers[REQUEST_ID_HEADER] = request_id
     if current_app.config["LOG_REQUESTS"]:
-        duration_ms = (time.perf_counter() - g.request_started) * 1000
+        duration_ms = round((time.perf_counter() - g.request_started) * 1000, 1)
+        method, path, status = request.method, request.path, response.status_code
         # The scheme only, never the credentials: it shows at once when a server
         # drops the header (Apache without WSGIPassAuthorization On).
-        auth = request.authorization.type if request.authorization else "-"
+        credentials = request.authorization
+        auth = credentials.type if credentials else "-"
+        # request_id given here spares RequestIdFilter looking it up again.
         request_logger.info(
-            "%s %s %s %.1fms auth=%s", request.method, request.path, response.status_code,
-            duration_ms, auth,
-            extra={"method": request.method, "path": request.path, "auth": auth,
-                   "status": response.status_code, "duration_ms": round(duration_ms, 1)},
+            "%s %s %s %.1fms auth=%s", method, path, status, duration_ms, auth,
+            extra={"method": method, "path": path, "auth": auth, "status": status,
+                   "duration_ms": duration_ms, "request_id": request_id},
         )
     return response
