@@ -11,6 +11,7 @@ import time
 from flask import Blueprint, Flask, flash, g, redirect, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user, logout_user
+from flask_login.config import COOKIE_NAME
 
 from mypack.errors import error_response, wants_json
 from mypack.extensions import csrf, db, limiter, login_manager
@@ -146,7 +147,7 @@ def _end_idle_session():
     if current_app.config["SESSION_COOKIE_NAME"] not in request.cookies:
         return None  # no session, so no login to expire (and no user to load)
     remembered = session.get("remember") or (
-        current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies)
+        current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies)
     if not current_user.is_authenticated or remembered:
         return None
     now = int(time.time())

@@ -25,6 +25,7 @@ import hashlib
 import logging
 
 from flask import current_app, request
+from flask_login.config import COOKIE_NAME
 
 from mypack.extensions import cache
 
@@ -39,7 +40,7 @@ def may_have_login() -> bool:
     config, cookies = current_app.config, request.cookies
     return ("Authorization" in request.headers
             or config["SESSION_COOKIE_NAME"] in cookies
-            or config.get("REMEMBER_COOKIE_NAME", "remember_token") in cookies)
+            or config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in cookies)
 
 
 def _key() -> str:
