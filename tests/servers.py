@@ -178,6 +178,11 @@ def build_deployment(root: Path, wheel: Path) -> Deployment:
     return deployment
 
 
+#: glibc malloc settings the deployment runs with: mypack.service sets them, and the
+#: README has Debian's /etc/apache2/envvars export them.
+MALLOC_TUNING = {"MALLOC_ARENA_MAX": "2", "MALLOC_TRIM_THRESHOLD_": "131072"}
+
+
 # --- Apache --------------------------------------------------------------------------------
 
 MAIN_CONFIG = """\
@@ -249,9 +254,7 @@ class Apache:
         return int((self.dir / "httpd.pid").read_text())
 
     def __enter__(self) -> Apache:
-        # The README has Debian's /etc/apache2/envvars export these.
-        run("apache2", "-f", self.config, "-k", "start",
-            env={**os.environ, "MALLOC_ARENA_MAX": "2", "MALLOC_TRIM_THRESHOLD_": "131072"})
+        run("apache2", "-f", self.config, "-k", "start", env={**os.environ, **MALLOC_TUNING})
         wait_for_http(self.url + "/healthz", accept=range(200, 600))
         return self
 
@@ -285,8 +288,7 @@ class Gunicorn:
             "MYPACK_GUNICORN_PIDFILE": str(run_dir / f"{name}.pid"),
             "MYPACK_GUNICORN_CONTROL_SOCKET": str(run_dir / f"{name}.ctl"),
             "MYPACK_GUNICORN_ERRORLOG": str(deployment.instance / "logs" / f"{name}.log"),
-            # As mypack.service sets them.
-            "MALLOC_ARENA_MAX": "2", "MALLOC_TRIM_THRESHOLD_": "131072",
+            **MALLOC_TUNING,
         }
         self.process: subprocess.Popen | None = None
 
