@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import MetaData, event, inspect, text
-from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy import Executable, MetaData, event, inspect, text
+from sqlalchemy.engine import Connection, Engine, Result
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import DeclarativeBase, Session
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "alembic_version"
@@ -132,3 +133,42 @@ def describe_error(exc: BaseException) -> str:
     lines = str(original).strip().splitlines()
     first = lines[0].strip() if lines else ""
     return f"{type(original).__name__}: {first}" if first else type(original).__name__
+
+
+#: Tries of a statement whose transaction a deadlock rolled back. InnoDB and PostgreSQL
+#: roll one of two deadlocked transactions back and expect its client to run it again.
+DEADLOCK_TRIES = 3
+#: The drivers' codes for "deadlock detected": PostgreSQL's SQLSTATE, MySQL's error.
+_PG_DEADLOCK, _MYSQL_DEADLOCK = "40P01", 1213
+
+
+def is_deadlock(error: DBAPIError) -> bool:
+    """Whether the database rolled the transaction back to break a deadlock."""
+    original = error.orig
+    if getattr(original, "pgcode", None) is not None:
+        return original.pgcode == _PG_DEADLOCK
+    args = getattr(original, "args", ())
+    return bool(args) and args[0] == _MYSQL_DEADLOCK
+
+
+def commit_retrying_deadlocks(session: Session, statement: Executable) -> Result:
+    """Run one statement and commit; if a deadlock rolled the transaction back, run
+    it again in a new one (DEADLOCK_TRIES times in all).
+
+    Meant for conditional writes (UPDATE or DELETE ... WHERE the row is still as it
+    was seen), where running again lets the condition decide afresh. Two such UPDATEs
+    of one row can deadlock on MySQL, each holding a lock in a secondary index that
+    the other needs (seen in CI). A rollback drops every change of the session's
+    transaction, so call it with none pending.
+    """
+    attempt = 1
+    while True:
+        try:
+            result = session.execute(statement)
+            session.commit()
+            return result
+        except OperationalError as error:
+            session.rollback()
+            if attempt >= DEADLOCK_TRIES or not is_deadlock(error):
+                raise
+            attempt += 1

@@ -1,13 +1,16 @@
 """Orders under concurrency, on the real PostgreSQL and MySQL servers (issue items 6, 7)."""
 
 import threading
+import time
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import OperationalError
 
 from mypack.auth import service as accounts
 from mypack.auth.models import User
+from mypack.database import commit_retrying_deadlocks, is_deadlock
 from mypack.extensions import db
 from mypack.menu.models import MenuItem
 from mypack.orders import service as orders
@@ -114,3 +117,69 @@ def test_two_staff_moving_one_order_one_wins(cafe):
         assert len(wins) == 1 and len(conflicts) == 1, results
         with app.app_context():
             assert db.session.get(Order, order_id).status == wins[0]
+
+
+def two_orders(app, users, items) -> tuple[int, int]:
+    with app.app_context():
+        user = db.session.get(User, users[0])
+        return tuple(orders.place_order(user, {items["Scone"]: 1}, f"pair-{n}").id
+                     for n in range(2))
+
+
+def test_a_deadlock_is_recognised_as_one(cafe):
+    """Two transactions each lock an order the other then wants: the database rolls
+    one back, and is_deadlock says that is what happened."""
+    app, items, users = cafe
+    first, second = two_orders(app, users, items)
+    touch = "UPDATE orders SET updated_at = updated_at WHERE id = :id"
+    with app.app_context():
+        one, two = db.engine.connect(), db.engine.connect()
+        try:
+            one.execute(text(touch), {"id": first})
+            two.execute(text(touch), {"id": second})
+            # Each now wants the other's row; the first to wait goes in a thread.
+            results = run_together([
+                lambda: one.execute(text(touch), {"id": second}),
+                lambda: (time.sleep(0.3), two.execute(text(touch), {"id": first})),
+            ])
+        finally:
+            one.rollback()
+            two.rollback()
+            one.close()
+            two.close()
+    [lost] = [r for r in results if isinstance(r, Exception)]
+    assert isinstance(lost, OperationalError) and is_deadlock(lost), lost
+
+
+def test_a_conditional_write_that_meets_a_deadlock_still_commits(cafe):
+    """commit_retrying_deadlocks: whichever transaction the database rolls back, the
+    write is committed (run again when it was the one rolled back)."""
+    app, items, users = cafe
+    first, second = two_orders(app, users, items)
+    touch = "UPDATE orders SET updated_at = updated_at WHERE id = :id"
+    both_placed = (update(Order).where(Order.id.in_([first, second]),
+                                       Order.status == "placed")
+                   .values(status="preparing"))
+
+    def other_transaction():
+        with app.app_context(), db.engine.connect() as other:
+            other.execute(text(touch), {"id": second})
+            holding.set()
+            time.sleep(0.5)  # the write below is waiting for this row by now
+            try:
+                other.execute(text(touch), {"id": first})
+                other.commit()
+            except OperationalError:
+                other.rollback()
+
+    holding = threading.Event()
+    thread = threading.Thread(target=other_transaction)
+    thread.start()
+    try:
+        assert holding.wait(30)
+        with app.app_context():
+            assert commit_retrying_deadlocks(db.session, both_placed).rowcount == 2
+    finally:
+        thread.join(timeout=120)
+    with app.app_context():
+        assert {db.session.get(Order, n).status for n in (first, second)} == {"preparing"}

@@ -17,7 +17,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from mypack.database import utcnow
+from mypack.database import commit_retrying_deadlocks, utcnow
 from mypack.extensions import db
 from mypack.menu.models import MenuItem
 from mypack.orders.models import (
@@ -184,10 +184,9 @@ def move(order_id: int, seen_status: str, new_status: str) -> Order:
 def _move(order_id: int, seen_status: str, new_status: str) -> Order:
     # The WHERE on the seen status makes the change conditional: a concurrent mover
     # who got there first leaves no row to update.
-    result = db.session.execute(
+    result = commit_retrying_deadlocks(db.session, (
         update(Order).where(Order.id == order_id, Order.status == seen_status)
-        .values(status=new_status, updated_at=utcnow()))
-    db.session.commit()
+        .values(status=new_status, updated_at=utcnow())))
     order = db.session.get(Order, order_id)
     db.session.refresh(order)
     if result.rowcount != 1:
@@ -206,9 +205,8 @@ def delete_cancelled(order_id: int) -> None:
     if order is None:
         raise LookupError(order_id)
     # Conditional, like a move: nothing goes if the status changed since the check.
-    result = db.session.execute(delete(Order).where(Order.id == order_id,
-                                                    Order.status == "cancelled"))
-    db.session.commit()
+    result = commit_retrying_deadlocks(db.session, delete(Order).where(
+        Order.id == order_id, Order.status == "cancelled"))
     if result.rowcount != 1:
         db.session.refresh(order)
         raise OrderError(not_deletable(order))
