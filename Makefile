@@ -2,11 +2,13 @@
 #   make run   - development site on http://127.0.0.1:5000 (creates .venv, instance, database,
 #                demo data: see the printed demo logins)
 #   make test  - the whole test suite (SQLite, PostgreSQL, MariaDB/MySQL)
-#   make bench - benchmarks under gunicorn and Apache mod_wsgi (bench/results/; root, wrk)
+#   make bench - benchmarks under gunicorn and Apache mod_wsgi (bench/results/; root)
+# Each first runs scripts/bootstrap: the Debian packages it needs (scripts/system-packages)
+# and, for test and bench, the local database servers and Redis, started if stopped.
 
 # Debian's Python: readable by service users such as www-data, unlike a Python in
 # root's home, so the same venv can serve under Apache mod_wsgi.
-PYTHON ?= $(shell command -v /usr/bin/python3 || command -v python3)
+PYTHON ?= /usr/bin/python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 CONFIG ?= development
@@ -24,7 +26,10 @@ $(VENV)/.installed: setup.py pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed
+# The system first (headers for psycopg2 and mysqlclient), then the venv.
+install:
+	@scripts/bootstrap run
+	@$(MAKE) --no-print-directory $(VENV)/.installed
 
 run: install
 	$(BIN)/mypack init
@@ -32,13 +37,15 @@ run: install
 	$(BIN)/mypack --config $(CONFIG) seed-demo
 	$(BIN)/mypack --config $(CONFIG) --debug run --host $(HOST) --port $(PORT)
 
-test: install
+test:
+	@scripts/bootstrap test
+	@$(MAKE) --no-print-directory install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-# Needs root (Apache's daemons run as www-data), Apache with apxs, PostgreSQL and wrk.
-bench: install
-	@command -v wrk >/dev/null || apt-get install -y -qq wrk \
-		|| (apt-get update -qq && apt-get install -y -qq wrk)
+# Needs root: Apache's daemons run as www-data.
+bench:
+	@scripts/bootstrap bench
+	@$(MAKE) --no-print-directory install
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 lint: install

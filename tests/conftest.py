@@ -21,10 +21,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from mypack import create_app
+from tests.system import ROOT, command, require_root, unavailable
 
-ROOT = Path(__file__).resolve().parent.parent
 MYPACK = Path(sys.executable).with_name("mypack")
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
 # Named per test run, so two runs on one machine (a developer and CI) never share.
 TEST_USER = TEST_DATABASE = f"mypack_test_{os.getpid()}"
@@ -114,13 +113,30 @@ def deployment(mypack_wheel):
     and gunicorn installed, start.wsgi, and an instance folder owned by www-data."""
     from tests import servers
 
-    missing = [tool for tool in ("apache2", "apxs", servers.SYSTEM_PYTHON, "setpriv")
-               if not shutil.which(tool)]
-    if missing or os.geteuid() != 0:
-        _unavailable("deployment", f"needs root and {', '.join(missing) or 'nothing else'}")
+    require_root("for the deployment: Apache's daemons run as www-data")
+    for tool in ("apache2", "apxs", "setpriv"):
+        command(tool)
     root = Path(tempfile.mkdtemp(prefix="mypack-deploy-", dir="/tmp"))
     try:
         yield servers.build_deployment(root, mypack_wheel)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def service_venv(mypack_wheel) -> Path:
+    """A venv with mypack that any user can run, wherever the checkout lives: made from
+    Debian's Python in a folder of /tmp open to all, as a deploy root's is. For the
+    tests that run mypack as another user, who cannot enter root's 0700 home (nor a
+    checkout inside it, nor its .venv)."""
+    from tests import servers
+
+    require_root("to run mypack as another user")
+    command("setpriv")
+    root = Path(tempfile.mkdtemp(prefix="mypack-venv-", dir="/tmp"))
+    root.chmod(0o755)
+    try:
+        yield servers.make_venv(root / "venv", mypack_wheel)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -148,10 +164,7 @@ def deployed(deployment, server):
 # --- real database servers ---------------------------------------------------------
 
 def _unavailable(backend: str, reason: str):
-    message = f"{backend} server not available ({reason}); its tests did not run"
-    if IN_CI:
-        pytest.fail(f"CI=true: {message}", pytrace=False)
-    pytest.skip(f"!!! {message} !!!")
+    unavailable(f"{backend} server not available ({reason}); its tests did not run")
 
 
 @pytest.fixture

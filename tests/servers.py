@@ -48,8 +48,10 @@ def run(*command, **kwargs) -> subprocess.CompletedProcess:
 
 
 def as_service_user(user: str = SERVICE_USER) -> list[str]:
-    """The command prefix that runs a command as the service user (sudo -u, without sudo)."""
-    return ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups"]
+    """The command prefix that runs a command as the service user, in its own group
+    (sudo -u, without sudo)."""
+    return ["setpriv", f"--reuid={user}", f"--regid={pwd.getpwnam(user).pw_gid}",
+            "--clear-groups"]
 
 
 def chown_tree(path: Path, user: str = SERVICE_USER) -> None:
@@ -155,6 +157,16 @@ class Deployment:
         self.start_wsgi.touch()
 
 
+def make_venv(venv: Path, wheel: Path, *extra: str) -> Path:
+    """A venv from Debian's Python (readable by service users, unlike a Python in
+    root's home) with mypack installed from its wheel, and ``extra`` packages."""
+    run(SYSTEM_PYTHON, "-m", "venv", venv)
+    pip = [venv / "bin" / "python", "-m", "pip", "install", "-q"]
+    run(*pip, "--upgrade", "pip")
+    run(*pip, wheel, *extra)
+    return venv
+
+
 def build_deployment(root: Path, wheel: Path) -> Deployment:
     """Build a deploy root the way the README tells a sysadmin to.
 
@@ -165,10 +177,7 @@ def build_deployment(root: Path, wheel: Path) -> Deployment:
     deployment = Deployment(root)
     root.mkdir(parents=True, exist_ok=True)
     root.chmod(0o755)
-    run(SYSTEM_PYTHON, "-m", "venv", deployment.venv)
-    pip = [deployment.venv / "bin" / "python", "-m", "pip", "install", "-q"]
-    run(*pip, "--upgrade", "pip")
-    run(*pip, wheel, "mod_wsgi")
+    make_venv(deployment.venv, wheel, "mod_wsgi")
     # start.wsgi comes with the package: no source checkout in a deploy root.
     shutil.copy(deployment.share / "start.wsgi", deployment.start_wsgi)
     for folder in (root / "run", deployment.instance):

@@ -3,18 +3,16 @@ register, log in, order two items, see the order; staff moves it to ready; the
 customer sees it ready. Screenshots of the menu and the queue go to test-artifacts/.
 """
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from .conftest import IN_CI, ROOT
 from .servers import DevelopmentSite
+from .system import ROOT, command
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
 # Headless, and quiet: this machine has no network but the loopback.
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
@@ -24,15 +22,11 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"
 
 @pytest.fixture(scope="module")
 def browser():
-    if not os.path.exists(CHROMIUM):
-        message = f"{CHROMIUM} is not installed (apt-get install chromium)"
-        if IN_CI:
-            pytest.fail(f"CI=true: {message}")
-        pytest.skip(f"!!! {message}; the browser test did not run !!!")
+    executable = command("chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 

@@ -8,6 +8,7 @@ import urllib.request
 import pytest
 
 from .conftest import MYPACK, run_mypack
+from .servers import as_service_user
 
 STRONG_KEY = "Qm8dT2xLw9Pz-" * 5
 
@@ -76,12 +77,12 @@ def test_instance_folder_that_is_a_file(tmp_path):
     assert_one_line_error(result, "is not a directory")
 
 
-def test_unreadable_instance_folder(public_tmp):
+def test_unreadable_instance_folder(public_tmp, service_venv):
     folder = public_tmp / "instance"
     folder.mkdir(mode=0o700)
     # Run as an unprivileged user, who cannot enter root's 0700 folder.
-    result = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
-                             str(MYPACK), "--instance", str(folder), "routes"],
+    result = subprocess.run([*as_service_user("nobody"), service_venv / "bin" / "mypack",
+                             "--instance", folder, "routes"],
                             capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
     assert_one_line_error(result, f"instance folder {folder} is not readable")
 

@@ -21,6 +21,7 @@ from .servers import (
     reload_under_load,
     wait_for_http,
 )
+from .system import command
 
 pytestmark = pytest.mark.slow
 
@@ -128,7 +129,7 @@ class PathUnitWatcher:
 
 def connections_per_worker(server) -> dict[str, int]:
     """Established client connections of the server's port, by the process holding them."""
-    listing = subprocess.run(["ss", "-tnpH", "state", "established",
+    listing = subprocess.run([command("ss"), "-tnpH", "state", "established",
                               f"( sport = :{server.port} )"],
                              capture_output=True, text=True, check=True).stdout
     return dict(collections.Counter(re.findall(r"pid=(\d+)", listing)))
@@ -173,7 +174,7 @@ def test_systemd_units_verify(deployed, tmp_path):
     for unit in ("mypack.service", "mypack-reload.path", "mypack-reload.service"):
         (tmp_path / unit).write_text(for_deployment((UNITS / unit).read_text(), deployed))
         units.append(str(tmp_path / unit))
-    result = subprocess.run(["systemd-analyze", "verify", *units], capture_output=True,
+    result = subprocess.run([command("systemd-analyze"), "verify", *units], capture_output=True,
                             text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     service = (UNITS / "mypack.service").read_text()
@@ -193,7 +194,7 @@ def test_logrotate_rotates_gunicorns_log_and_leaves_mypacks_alone(deployed, tmp_
     with Gunicorn(deployed) as server:
         get(server.url + "/healthz")
         before = sorted(p.name for p in logs.iterdir())
-        subprocess.run(["logrotate", "-f", "-s", str(tmp_path / "state"), str(config)],
+        subprocess.run([command("logrotate"), "-f", "-s", str(tmp_path / "state"), str(config)],
                        check=True)
         # gunicorn reopened its log (USR1): what it logs now lands in the new file.
         server.reload()

@@ -15,6 +15,8 @@ import pytest
 from mypack import create_app, logs
 from mypack.exceptions import ConfigError
 
+from .servers import as_service_user
+
 WRITERS = 4
 LINES_PER_WRITER = 20_000
 WRITER = textwrap.dedent("""
@@ -177,16 +179,15 @@ def test_log_dir_that_cannot_be_created_fails_start_up(tmp_path, instance_path):
         create_app("testing", instance_path, LOG_DIR=str(blocker / "logs"))
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to run as another user")
-def test_unwritable_log_dir_fails_start_up_for_the_service_user(public_tmp):
+def test_unwritable_log_dir_fails_start_up_for_the_service_user(public_tmp, service_venv):
     # Run as 'nobody' against a root-owned directory: the real permission error an
     # operator meets when the service user cannot write the log folder.
     log_dir = public_tmp / "logs"
     log_dir.mkdir(mode=0o755)
     script = ("from mypack import create_app\n"
               f"create_app('testing', {str(public_tmp / 'instance')!r}, LOG_DIR={str(log_dir)!r})")
-    result = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
-                             sys.executable, "-c", script], capture_output=True, text=True)
+    result = subprocess.run([*as_service_user("nobody"), service_venv / "bin" / "python",
+                             "-c", script], capture_output=True, text=True)
     assert result.returncode != 0
     assert f"log directory {log_dir} is not writable: Permission denied" in result.stderr
 
