@@ -7,7 +7,6 @@ the fixture or context manager that started it.
 
 from __future__ import annotations
 
-import grp
 import http.client
 import itertools
 import json
@@ -55,8 +54,10 @@ def as_service_user(user: str = SERVICE_USER) -> list[str]:
 
 
 def chown_tree(path: Path, user: str = SERVICE_USER) -> None:
-    """Give a folder to the service user (instance folders: secret, logs, SQLite)."""
-    uid, gid = pwd.getpwnam(user).pw_uid, grp.getgrnam(user).gr_gid
+    """Give a folder to the service user and its group (instance folders: secret, logs,
+    SQLite)."""
+    account = pwd.getpwnam(user)
+    uid, gid = account.pw_uid, account.pw_gid
     for folder, _, files in os.walk(path):
         os.chown(folder, uid, gid)
         for name in files:
