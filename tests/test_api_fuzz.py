@@ -2,7 +2,6 @@
 response conforms to the schema (security bar 17). Bounded examples per operation."""
 
 import base64
-import tempfile
 from decimal import Decimal
 
 import pytest
@@ -16,13 +15,13 @@ ADMIN = ("admin@example.com", "Fuzz-Admin-Pass-1")
 
 
 @pytest.fixture(scope="module")
-def fuzz_app():
+def fuzz_app(tmp_path_factory):
     """A migrated SQLite app with an admin, a staff member and a few items."""
     from mypack.auth import service
     from mypack.menu.models import MenuItem, Supplier
     from tests.db_helpers import upgrade
 
-    folder = tempfile.mkdtemp(prefix="mypack-fuzz-")
+    folder = tmp_path_factory.mktemp("fuzz")
     app = create_app("testing", folder, SQLALCHEMY_DATABASE_URI=f"sqlite:///{folder}/f.sqlite",
                      AUTH_RATE_LIMIT="100000 per minute", LOCKOUT_THRESHOLD=10**6)
     upgrade(app)

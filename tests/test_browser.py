@@ -3,6 +3,7 @@ register, log in, order two items, see the order; staff moves it to ready; the
 customer sees it ready. Screenshots of the menu and the queue go to test-artifacts/.
 """
 
+import os
 import shutil
 from pathlib import Path
 
@@ -21,12 +22,18 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(tmp_path_factory):
     executable = command("chromium")
     from playwright.sync_api import sync_playwright
 
+    # A home of its own: Chromium keeps crash reports and dconf's cache under $HOME
+    # whatever its profile folder, and the suite leaves nothing behind.
+    home = tmp_path_factory.mktemp("chromium-home")
+    environment = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"),
+                   "XDG_CACHE_HOME": str(home / ".cache")}
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS,
+                                              env=environment)
         yield chromium
         chromium.close()
 

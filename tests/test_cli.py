@@ -1,5 +1,6 @@
 """The mypack command line: every command documented, operator errors as one line."""
 
+import os
 import socket
 import subprocess
 import time
@@ -159,10 +160,12 @@ def test_routes(instance_path):
         assert rule in result.stdout
 
 
-def test_shell_runs_in_the_app_context(instance_path):
+def test_shell_runs_in_the_app_context(instance_path, tmp_path):
+    # HOME of the test's: the interactive shell writes its history to ~/.python_history.
     result = subprocess.run([str(MYPACK), "--instance", str(instance_path), "shell"],
                             input="print('instance', app.instance_path)\n",
-                            capture_output=True, text=True, timeout=60)
+                            capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "HOME": str(tmp_path)})
     assert result.returncode == 0, result.stderr
     assert f"instance {instance_path}" in result.stdout
 
