@@ -13,6 +13,12 @@ every request line was the largest part of mypack's own cost per request (README
 Performance); nginx's ``access_log ... buffer= flush=`` makes the same trade.
 LOG_FLUSH_SECONDS = 0 writes every record at once.
 
+Text lines cannot be forged (``TextFormatter``): whatever a record carries (a request
+path, an Authorization scheme, a header a view logs, an exception's message) is
+escaped, so a line of the file is one record and its fields are split by the only
+``|`` characters in it. Tracebacks follow on continuation lines that start with a
+tab, which no record line does.
+
 Logging is process-wide: handlers go on the root logger, so SQLAlchemy's and
 Werkzeug's records land in the same place. They are installed once per process;
 calling ``create_app`` again with the same settings adds nothing, and different
@@ -25,6 +31,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import sys
 import threading
 import time
@@ -51,6 +58,44 @@ _installed_signature: tuple | None = None
 
 request_logger = logging.getLogger("mypack.request")
 
+# Escaping for text lines: the C0 controls and DEL as \xNN (\n, \r, \t by name), the
+# field separator as \x7c, and the backslash doubled, so that unescape() restores
+# the text exactly. Other characters str.isprintable() refuses (NEL, U+2028 and
+# U+2029, which some readers end a line at, U+202E and other format characters,
+# lone surrogates) become \xNN, \uNNNN or \UNNNNNNNN, as in Python literals.
+_ESCAPES = str.maketrans({
+    **{chr(code): f"\\x{code:02x}" for code in (*range(0x20), 0x7F)},
+    "\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\", "|": "\\x7c",
+})
+_ESCAPED = re.compile(r"\\(x[0-9a-f]{2}|u[0-9a-f]{4}|U[0-9a-f]{8}|[nrt\\])")
+_NAMED = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\"}
+#: What starts each line of a traceback or stack after a record's own line.
+CONTINUATION = "\t"
+
+
+def escape(text: str) -> str:
+    """``text`` as one printable line without ``|``, readable and reversible
+    (:func:`unescape`). Text that needs nothing, nearly all, is returned as it is."""
+    # The request line is logged on every request: three scans in C decide, and
+    # nothing is built unless one of them finds something.
+    if text.isprintable() and "|" not in text and "\\" not in text:
+        return text
+    text = text.translate(_ESCAPES)
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else _escape_code(ord(char)) for char in text)
+
+
+def _escape_code(code: int) -> str:
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def unescape(text: str) -> str:
+    """The text :func:`escape` was given: for reading a field of a text line back."""
+    return _ESCAPED.sub(lambda m: _NAMED.get(m[1]) or chr(int(m[1][1:], 16)), text)
+
 
 class RequestIdFilter(logging.Filter):
     """Give every record a ``request_id``: the current request's, else ``-``."""
@@ -61,6 +106,44 @@ class RequestIdFilter(logging.Filter):
                 g.get("request_id", "-") if has_request_context() else "-"
             )
         return True
+
+
+class TextFormatter(logging.Formatter):
+    """TEXT_FORMAT lines that no client text can forge, from any logger.
+
+    The message, the logger name and the request id are escaped (:func:`escape`): a
+    record is one line, and its only ``|`` characters are TEXT_FORMAT's. A traceback
+    or stack stays readable, one line per line, each escaped the same way and begun
+    with a tab (CONTINUATION), so none can pass for a record: records begin with
+    their time.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(TEXT_FORMAT)
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.message = record.getMessage()
+        record.asctime = self.formatTime(record, self.datefmt)
+        line = self.formatMessage(record)
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)  # cached as logging does
+        for text in (record.exc_text, record.stack_info and self.formatStack(record.stack_info)):
+            if text:
+                line += "".join(f"\n{CONTINUATION}{escape(part)}" for part in text.split("\n"))
+        return line
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        fields = record.__dict__
+        request_id = fields.get("request_id", "-")
+        # escape()'s test, once for the three fields: nearly always nothing to do.
+        text = f"{record.message}{record.name}{request_id}"
+        if "request_id" in fields and text.isprintable() and "|" not in text \
+                and "\\" not in text:
+            return self._fmt % fields
+        record.message = escape(record.message)
+        # A copy: the record keeps its name and request id for other handlers.
+        return self._fmt % {**fields, "name": escape(record.name),
+                            "request_id": escape(str(request_id))}
 
 
 class JSONFormatter(logging.Formatter):
@@ -108,8 +191,7 @@ def configure_logging(config) -> None:
         setattr(handler, _MARK, True)
         handler.addFilter(RequestIdFilter())
         handler.setFormatter(
-            JSONFormatter() if config.get("LOG_FORMAT") == "json"
-            else logging.Formatter(TEXT_FORMAT))
+            JSONFormatter() if config.get("LOG_FORMAT") == "json" else TextFormatter())
         root.addHandler(handler)
     root.setLevel(str(config.get("LOG_LEVEL", "INFO")).upper())
     for name in QUIET_LOGGERS:
@@ -142,14 +224,39 @@ def open_log_file(log_dir: Path, max_bytes: int, backup_count: int) -> logging.H
         # now so a directory the service user cannot write stops the start-up.
         with open(log_dir / LOG_FILE, "a", encoding="utf-8"):
             pass
+        owner = _folder_owner(log_dir)
+        if owner is not None:
+            shutil.chown(log_dir / LOG_FILE, *owner)
         return ConcurrentRotatingFileHandler(
             str(log_dir / LOG_FILE), maxBytes=max_bytes, backupCount=backup_count,
-            encoding="utf-8",
+            encoding="utf-8", owner=owner,
         )
     except OSError as exc:
         raise ConfigError(
             f"log directory {log_dir} is not writable: {exc.strerror or exc}"
         ) from None
+
+
+def _folder_owner(log_dir: Path) -> tuple[str, str] | None:
+    """For root only: the user and group the log folder belongs to.
+
+    A mypack command run as root (``mypack apache-config``, README step 4, or any
+    other) would otherwise leave mypack.log, its lock file or a rotated file root's,
+    and the service user's daemons could not write them: every file the handler
+    makes is given to the folder's owner instead.
+    """
+    if os.geteuid() != 0:
+        return None
+    stat = log_dir.stat()
+    if stat.st_uid == 0:
+        return None
+    import grp
+    import pwd
+
+    try:
+        return pwd.getpwuid(stat.st_uid).pw_name, grp.getgrgid(stat.st_gid).gr_name
+    except KeyError:  # an owner without a name: the handler takes names only
+        return None
 
 
 class BatchWriter(logging.Handler):

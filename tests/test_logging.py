@@ -11,11 +11,13 @@ import threading
 import time
 
 import pytest
+from flask import request
 
 from mypack import create_app, logs
 from mypack.exceptions import ConfigError
 
 from .servers import as_service_user
+from .system import require_root
 
 WRITERS = 4
 LINES_PER_WRITER = 20_000
@@ -302,3 +304,153 @@ def test_without_a_writer_thread_lines_are_written_at_once(tmp_path, instance_pa
     monkeypatch.setattr(threading.Thread, "start", refuse)
     logging.getLogger("mypack.late").info("said late")
     assert any("said late" in line for line in log_lines(tmp_path / "logs"))
+
+
+# --- log forging: client text escaped in text lines, JSON stays JSON ------------------------
+
+#: A text line as mypack writes it: time|LEVEL|pid|request-id|logger|message|file:line,
+#: seven fields, none holding the separator.
+RECORD = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}\|[A-Z]+\|\d+\|[^|]*\|[^|]*\|[^|]*"
+                    r"\|[^|]*:\d+")
+FORGED = "2026-01-01 00:00:00,000|ERROR|1|-|mypack|forged|x.py:1"
+#: A path that carries a forged record after a newline, then a CR, the separator, a
+#: terminal escape, a vertical tab, a bell and a Unicode line separator.
+HOSTILE_PATH = ("/brew%0A" + FORGED.replace(" ", "%20")
+                + "%0D%0A" + FORGED.replace(" ", "%20") + "|%1B[2J%0B%07%E2%80%A8end")
+DECODED_PATH = f"/brew\n{FORGED}\r\n{FORGED}|\x1b[2J\x0b\x07\u2028end"
+#: An Authorization scheme (the text before the first space), logged as auth=...
+HOSTILE_SCHEME = "x|ERROR|1|-|mypack|forged\x1b[31m\tz"
+HOSTILE_AGENT = f"agent|{FORGED}\x1b]0;owned\x07\x85"
+
+
+def strict_lines(log_dir) -> list[str]:
+    """The lines of the log files as any reader might split them: at \\n and \\r, and
+    also at the other characters str.splitlines() ends a line at (\\v, \\x1c, \\u2028...)."""
+    lines = []
+    for path in sorted(log_dir.glob("mypack.log*")):
+        lines.extend(path.read_bytes().decode("utf-8").splitlines())
+    return lines
+
+
+def make_echo_app(tmp_path, instance_path, **settings):
+    """An app with a view that logs a client-chosen header, as a careless view might."""
+    app = make_logged_app(tmp_path, instance_path, **settings)
+
+    @app.get("/agent")
+    def agent():
+        logging.getLogger("mypack.agent").info("agent %s", request.headers["User-Agent"])
+        return "ok"
+
+    return app
+
+
+def test_a_hostile_path_scheme_and_header_cannot_forge_a_text_line(tmp_path, instance_path):
+    client = make_echo_app(tmp_path, instance_path).test_client()
+    assert client.get(HOSTILE_PATH, headers={"Authorization": f"{HOSTILE_SCHEME} token",
+                                             "X-Request-ID": "req-forge"}).status_code == 404
+    client.get("/agent", headers={"User-Agent": HOSTILE_AGENT, "X-Request-ID": "req-agent"})
+    lines = strict_lines(tmp_path / "logs")
+    assert lines and all(RECORD.fullmatch(line) for line in lines), lines
+    assert not any(line.startswith("2026-01-01") for line in lines)
+    assert [line.split("|")[3:5] for line in lines] == [["req-forge", "mypack.request"],
+                                                        ["req-agent", "mypack.agent"],
+                                                        ["req-agent", "mypack.request"]]
+    request_line, agent_line = lines[0].split("|")[5], lines[1].split("|")[5]
+    # The forged text is there, escaped, inside the genuine line; and it reads back.
+    assert request_line.startswith(r"GET /brew\n2026-01-01 00:00:00,000\x7cERROR\x7c1\x7c-")
+    assert r"\r\n2026-01-01" in request_line and r"\x1b[2J\x0b\x07\u2028end 404 " in request_line
+    assert request_line.endswith(r" auth=x\x7cerror\x7c1\x7c-\x7cmypack\x7cforged\x1b[31m\tz")
+    assert logs.unescape(request_line).startswith(f"GET {DECODED_PATH} 404 ")
+    assert logs.unescape(agent_line) == f"agent {HOSTILE_AGENT}"
+
+
+def test_a_forged_line_in_an_exception_message_is_not_a_record(tmp_path, instance_path):
+    app = make_logged_app(tmp_path, instance_path)
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: a 500 page and a log
+
+    @app.before_request  # any path: a route's converter would not match a newline
+    def grind():
+        if request.path.startswith("/grind/"):
+            raise RuntimeError(f"no grinder named {request.path[7:]}")  # echoes the client
+
+    response = app.test_client().get("/grind/x%0A" + FORGED.replace(" ", "%20"),
+                                     headers={"X-Request-ID": "req-boom"})
+    assert response.status_code == 500
+    lines = strict_lines(tmp_path / "logs")
+    records = [line for line in lines if RECORD.fullmatch(line)]
+    assert [line.split("|")[3:5] for line in records] == [["req-boom", "mypack"],
+                                                          ["req-boom", "mypack.request"]]
+    # The traceback stays readable, one frame a line, each continuation line indented
+    # so that none can start like a record, whatever the exception's message holds.
+    traceback_lines = [line for line in lines if line not in records]
+    assert traceback_lines[0] == "\tTraceback (most recent call last):"
+    assert all(line.startswith("\t") for line in traceback_lines)
+    assert "\tRuntimeError: no grinder named x" in lines
+    assert "\t" + FORGED.replace("|", r"\x7c") in lines
+    assert not any(line.lstrip().startswith(FORGED) for line in lines)
+    # Flask's own message echoes the path: escaped in the genuine record.
+    assert records[0].split("|")[5] == (r"Exception on /grind/x\n"
+                                        + FORGED.replace("|", r"\x7c") + " [GET]")
+
+
+def test_records_of_any_logger_stay_on_their_line(tmp_path, instance_path):
+    make_logged_app(tmp_path, instance_path)
+    logging.getLogger("sqlalchemy.engine").warning("SELECT name\nFROM item\nWHERE note = %s",
+                                                   "a|b")
+    logging.getLogger("mypack.stack").warning("here\r%s", FORGED, stack_info=True)
+    lines = strict_lines(tmp_path / "logs")
+    assert RECORD.fullmatch(lines[0]) and lines[0].split("|")[5] == (
+        r"SELECT name\nFROM item\nWHERE note = a\x7cb")
+    assert RECORD.fullmatch(lines[1]) and lines[1].split("|")[5] == (
+        r"here\r" + FORGED.replace("|", r"\x7c"))
+    assert lines[2] == "\tStack (most recent call last):"
+    assert all(line.startswith("\t") for line in lines[3:])
+
+
+@pytest.mark.parametrize("text", [
+    "GET /menu 200 3.1ms auth=-",
+    "café crème, 3 × 2,50 €",
+    "a|b", "line\nbreak", "cr\rlf\r\n", "tab\there", "\x1b[31mred\x1b[0m", "bell\x07",
+    "vt\x0bff\x0cfs\x1cnel\x85ls\u2028ps\u2029", "rtl\u202eoverride", "del\x7f",
+    "back\\slash", r"looks\x7cescaped\n", "\\\\x7c|", "lone \ud800 surrogate", "",
+])
+def test_escaping_is_one_printable_line_and_reversible(text):
+    escaped = logs.escape(text)
+    assert escaped.isprintable() and "|" not in escaped
+    assert len(escaped.splitlines()) <= 1
+    assert logs.unescape(escaped) == text
+    if text.isprintable() and "|" not in text and "\\" not in text:
+        assert escaped is text  # plain text, the common case, is kept as it is
+
+
+def test_hostile_values_keep_json_lines_valid(tmp_path, instance_path):
+    client = make_echo_app(tmp_path, instance_path, LOG_FORMAT="json").test_client()
+    client.get(HOSTILE_PATH, headers={"Authorization": f"{HOSTILE_SCHEME} token"})
+    client.get("/agent", headers={"User-Agent": HOSTILE_AGENT})
+    lines = strict_lines(tmp_path / "logs")
+    entries = [json.loads(line) for line in lines]  # one whole object per line
+    assert [entry["logger"] for entry in entries] == [
+        "mypack.request", "mypack.agent", "mypack.request"]
+    assert entries[0]["path"] == DECODED_PATH
+    assert entries[0]["auth"] == HOSTILE_SCHEME.lower()
+    assert entries[1]["message"] == f"agent {HOSTILE_AGENT}"
+
+
+def test_a_command_run_as_root_leaves_the_log_files_to_the_folders_owner(tmp_path,
+                                                                          instance_path):
+    """``mypack apache-config`` (README step 4) and any other command run as root must
+    not leave a root-owned mypack.log or lock file that stops the service's daemons."""
+    require_root("to make files another user owns")
+    log_dir = tmp_path / "logs"
+    log_dir.mkdir()
+    os.chown(log_dir, 65534, 65534)  # nobody:nogroup, standing for the service user
+    script = ("import logging, sys; from mypack import create_app\n"
+              "create_app('testing', sys.argv[1], LOG_DIR=sys.argv[2])\n"
+              "logging.getLogger('mypack.root').warning('written as root')\n")
+    subprocess.run([sys.executable, "-c", script, str(instance_path), str(log_dir)],
+                   check=True, timeout=60)
+    made = list(log_dir.iterdir())
+    assert {path.name for path in made} >= {"mypack.log"}
+    for path in made:
+        assert (path.stat().st_uid, path.stat().st_gid) == (65534, 65534), path
+    assert "written as root" in (log_dir / "mypack.log").read_text()
