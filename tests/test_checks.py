@@ -17,6 +17,9 @@ from mypack.instance import PACKAGE_DIR, write_secret_key
 from .conftest import ROOT, run_mypack
 
 PRODUCTION_EXAMPLE = ROOT / "deploy" / "production.config.py"
+#: A key that passes every check: 65 characters, no pattern, no placeholder.
+STRONG_KEY = "Qm8dT2xLw9Pz-Vb4Nc7Hs1Kj6Rf3Ye5Ua0Wg8Xt2Zo9Lp4Mi7Bq1Cn6Dv3Es5Fh0Gk"
+PLACEHOLDER_KEY = "please-change-me-to-a-long-random-string-before-going-live-0123"
 #: What a production instance needs besides its secret_key file to pass --deploy.
 GOOD = {"TRUSTED_HOSTS": ["cafe.example.com"],
         "SQLALCHEMY_DATABASE_URI": "postgresql://cafe:pw@db.internal/cafe",
@@ -62,8 +65,13 @@ def test_a_good_production_configuration_passes(prod_instance):
                          "mypack.E080"}),
     ("postgres", {"DEBUG": True}, {"mypack.E010"}),
     ("postgres", {"SECRET_KEY_FALLBACKS": ["dev"]}, {"mypack.E017"}),
-    ("postgres", {"SECRET_KEY_FALLBACKS": ["a1b2c3" * 9, "short"]}, {"mypack.E017"}),
-    ("postgres", {"SECRET_KEY": "Qm8dT2xLw9Pz-" * 5}, {"mypack.E012"}),
+    # Long and of 6 characters, but a pattern repeated (E018); short (E017).
+    ("postgres", {"SECRET_KEY_FALLBACKS": ["a1b2c3" * 9, "short"]},
+     {"mypack.E017", "mypack.E018"}),
+    ("postgres", {"SECRET_KEY": STRONG_KEY}, {"mypack.E012"}),
+    ("postgres", {"TESTING": True}, {"mypack.E003"}),
+    ("testing", {}, {"mypack.E002", "mypack.E003", "mypack.E041", "mypack.E046",
+                     "mypack.E048", "mypack.E080", "mypack.E092"}),
     ("production", {"SQLALCHEMY_DATABASE_URI": None}, {"mypack.E023"}),
     ("production", {"SQLALCHEMY_DATABASE_URI": "sqlite:///cafe.db"}, {"mypack.E024"}),
     ("production", {"SQLALCHEMY_DATABASE_URI": "sqlite:///cafe.db",
@@ -76,6 +84,23 @@ def test_a_good_production_configuration_passes(prod_instance):
     ("postgres", {"TRUSTED_HOSTS": None}, {"mypack.E040"}),
     ("postgres", {"TRUSTED_HOSTS": []}, {"mypack.E040"}),
     ("postgres", {"TRUSTED_HOSTS": "cafe.example.com"}, {"mypack.E040"}),
+    # Any host, or every site under a public suffix.
+    ("postgres", {"TRUSTED_HOSTS": ["*"]}, {"mypack.E058"}),
+    ("postgres", {"TRUSTED_HOSTS": ["*.example.com"]}, {"mypack.E058"}),
+    ("postgres", {"TRUSTED_HOSTS": ["cafe.example.com", ".com"]}, {"mypack.E058"}),
+    ("postgres", {"TRUSTED_HOSTS": [".COM."]}, {"mypack.E058"}),
+    ("postgres", {"TRUSTED_HOSTS": [".uk"]}, {"mypack.E058"}),
+    ("postgres", {"TRUSTED_HOSTS": [".co.uk"]}, {"mypack.E058"}),
+    ("postgres", {"TRUSTED_HOSTS": [".com.au"]}, {"mypack.E058"}),
+    ("postgres", {"TRUSTED_HOSTS": [".github.io"]}, {"mypack.E058"}),
+    ("postgres", {"TRUSTED_HOSTS": ["."]}, {"mypack.E058"}),
+    ("postgres", {"TRUSTED_HOSTS": ["cafe.example.com", None]}, {"mypack.E058"}),
+    ("postgres", {"TRUSTED_HOSTS": [".example.com", ".cafe.co.uk", "127.0.0.1", "[::1]",
+                                    "cafe.example.com:8443", "co.uk"]}, set()),
+    # X-Forwarded-Host trusted with nothing to check it against.
+    ("postgres", {"TRUSTED_HOSTS": None, "PROXY_FIX_X_HOST": 1}, {"mypack.E040", "mypack.E059"}),
+    ("postgres", {"TRUSTED_HOSTS": [], "PROXY_FIX_X_HOST": 1}, {"mypack.E040", "mypack.E059"}),
+    ("postgres", {"PROXY_FIX_X_HOST": 1}, set()),
     ("postgres", {"SESSION_COOKIE_SECURE": False}, {"mypack.E041"}),
     ("postgres", {"SESSION_COOKIE_HTTPONLY": False}, {"mypack.E042"}),
     ("postgres", {"SESSION_COOKIE_SAMESITE": None}, {"mypack.E043"}),
@@ -97,6 +122,18 @@ def test_each_setting_problem_has_its_id(prod_instance, config, overrides, expec
     ("a1b2c3d4e5" * 4, "mypack.E014"),
     ("ab" * 40, "mypack.E015"),
     ("changeme" * 8, "mypack.E016"),
+    # Long and varied enough, but a short pattern repeated.
+    ("x" * 63 + "abcde", "mypack.E018"),
+    ("abcdefgh" * 8, "mypack.E018"),
+    ("Qm8dT2xLw9Pz-" * 5, "mypack.E018"),
+    ("9f8e7d6c5b4a" * 6 + "tail", "mypack.E018"),
+    # A placeholder phrase, however long.
+    (PLACEHOLDER_KEY, "mypack.E019"),
+    ("your-secret-key-here-it-must-be-longer-than-fifty-characters-9", "mypack.E019"),
+    ("Replace this with something random, at least fifty characters!!", "mypack.E019"),
+    ("THIS-IS-NOT-FOR-PRODUCTION-DO-NOT-USE-IT-EVER-PLEASE-1234567890", "mypack.E019"),
+    ("my dev key for the cafe application running on my own laptop 1", "mypack.E019"),
+    ("a8Zq-7vLm-example-4RtY-9pQw-2XcV-6bNm-1KjH-5GfD-3sAz-0PoI-8UyT", "mypack.E019"),
 ])
 def test_each_secret_key_problem_has_its_id(prod_instance, key, expected):
     key_file = prod_instance / "secret_key"
@@ -105,6 +142,52 @@ def test_each_secret_key_problem_has_its_id(prod_instance, key, expected):
         key_file.write_text(key)
         key_file.chmod(0o600)
     assert deploy_ids(prod_instance) == {expected}
+
+
+@pytest.mark.parametrize("key", [
+    STRONG_KEY,
+    "correct-horse-battery-staple-orbit-lantern-velvet-quarry-mosaic-thistle",
+    "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6c7d8e9f0a1b2",  # hex digits
+])
+def test_a_long_varied_key_without_a_placeholder_passes(prod_instance, key):
+    (prod_instance / "secret_key").write_text(key)
+    assert deploy_ids(prod_instance) == set()
+
+
+@pytest.mark.parametrize("fallbacks, expected", [
+    (["abcdefgh" * 8], {"mypack.E018"}),
+    ([STRONG_KEY, PLACEHOLDER_KEY], {"mypack.E019"}),
+    # One finding per weak key: E017 already refuses one of a single character.
+    ([STRONG_KEY, PLACEHOLDER_KEY, "x" * 60], {"mypack.E017", "mypack.E019"}),
+])
+def test_fallback_keys_are_checked_like_the_key(prod_instance, fallbacks, expected):
+    assert deploy_ids(prod_instance, SECRET_KEY_FALLBACKS=fallbacks) == expected
+
+
+@pytest.mark.parametrize("policy", [
+    "default-src 'self' 'unsafe-inline'; object-src 'none'",
+    "default-src 'self'; script-src 'self' 'unsafe-inline' 'nonce-r4nd0m'; object-src 'none'",
+    "default-src 'self'; script-src-attr 'unsafe-inline'; object-src 'none'",
+    "default-src 'self'; script-src 'self' data:; object-src 'none'",
+    "object-src 'none'",  # no script-src, no default-src: any script runs
+    "default-src *; object-src 'none'",
+    "default-src 'self'; img-src https:; object-src 'none'",
+    "default-src 'self'; connect-src https://*; object-src 'none'",
+    "default-src 'self'; object-src 'none'; form-action *",
+])
+def test_a_csp_with_inline_script_or_any_host_is_refused(prod_instance, policy):
+    assert deploy_ids(prod_instance, CONTENT_SECURITY_POLICY=policy) == {"mypack.E097"}
+
+
+@pytest.mark.parametrize("policy", [
+    "default-src 'self'; object-src 'none'; frame-ancestors 'none'",
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: "
+    "https://*.example.com; object-src 'none'",
+    "default-src 'none'; script-src 'self' https://cdn.example.com; object-src 'none'; "
+    "upgrade-insecure-requests",
+])
+def test_a_strict_csp_passes(prod_instance, policy):
+    assert deploy_ids(prod_instance, CONTENT_SECURITY_POLICY=policy) == set()
 
 
 def test_the_deploy_checks_need_deploy(prod_instance):

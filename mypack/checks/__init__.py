@@ -7,9 +7,12 @@ as gunicorn runs it, side effects included.
 
 ``--deploy`` adds what a production installation must pass (the security bar's list,
 after Django's ``check --deploy``): settings.py (production, secret key, cookies,
-session lifetime, limits, HSTS, HTTPS, CSP, proxies, engine), accounts.py (remember
-cookie, idle timeout, CSRF, password hashing, rate-limit storage), files.py (the
-instance folder and its modes), and with ``--vhost``/``--gunicorn-conf`` servers.py.
+session lifetime, limits, HSTS, HTTPS, proxies, engine), secrets.py (keys that are a
+pattern or a placeholder), hosts.py (TRUSTED_HOSTS, X-Forwarded-Host), csp.py (the
+Content-Security-Policy), accounts.py (remember cookie, idle timeout, session
+protection, CSRF, password hashing and length, lock-out, rate limits and their
+storage), files.py (the instance folder and its modes), and with
+``--vhost``/``--gunicorn-conf`` servers.py.
 
 Nothing to check for the rest of the bar: the log handler is always the
 multi-process-safe one (``mypack/logs.py``), the security headers are always sent
@@ -33,6 +36,7 @@ from mypack.exceptions import ConfigError
 CHECKS = {
     "mypack.E001": "the configuration cannot be loaded",
     "mypack.E002": "not a production configuration",
+    "mypack.E003": "TESTING on",
     "mypack.E010": "DEBUG on in production",
     "mypack.W011": "secret_key file open to group or others",
     "mypack.E011": "secret_key file open to group or others (--deploy)",
@@ -42,6 +46,8 @@ CHECKS = {
     "mypack.E015": "SECRET_KEY with too few distinct characters",
     "mypack.E016": "SECRET_KEY is a well-known value",
     "mypack.E017": "a weak SECRET_KEY_FALLBACKS entry",
+    "mypack.E018": "a secret key that is a short pattern repeated",
+    "mypack.E019": "a secret key that is a placeholder phrase",
     "mypack.E020": "database unreachable",
     "mypack.E021": "database not at the migration head",
     "mypack.W022": "MySQL pool_recycle not below wait_timeout",
@@ -71,6 +77,8 @@ CHECKS = {
     "mypack.W055": "CSP frame-ancestors other than 'none'",
     "mypack.E056": "REFERRER_POLICY not a Referrer-Policy value",
     "mypack.E057": "PROXY_FIX_* or HSTS_SECONDS not a whole number >= 0",
+    "mypack.E058": "TRUSTED_HOSTS entry * or a public suffix",
+    "mypack.E059": "PROXY_FIX_X_HOST without TRUSTED_HOSTS",
     "mypack.E060": "vhost file unreadable",
     "mypack.E061": "vhost without WSGIPassAuthorization On",
     "mypack.E062": "vhost without WSGIDaemonProcess",
@@ -89,10 +97,15 @@ CHECKS = {
     "mypack.E082": "remember cookie SameSite not Lax or Strict",
     "mypack.E083": "REMEMBER_COOKIE_DURATION over 30 days",
     "mypack.E084": "no session idle timeout",
+    "mypack.E085": "SESSION_PROTECTION off",
     "mypack.E090": "CSRF protection off",
     "mypack.W091": "views exempt from CSRF",
     "mypack.E092": "password hashing below OWASP ASVS 5.0",
     "mypack.W093": "rate-limit counters kept per process (memory://)",
+    "mypack.E094": "login lock-out off or out of bounds",
+    "mypack.E095": "login rate limit off, unparseable or too high",
+    "mypack.E096": "PASSWORD_MIN_LENGTH out of 8 to 64",
+    "mypack.E097": "CSP allows inline script or any host",
 }
 
 

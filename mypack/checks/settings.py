@@ -1,4 +1,8 @@
-"""Checks of the loaded settings: production, secret key, cookies, limits, engine."""
+"""Checks of the loaded settings: production, secret key, cookies, limits, engine.
+
+The host checks are in hosts.py, the CSP's in csp.py, the secret key's patterns in
+secrets.py and the logins' in accounts.py.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from mypack.checks.accounts import account_findings
+from mypack.checks.csp import check_content_security_policy
 from mypack.checks.files import (
     check_instance_location,
     check_instance_modes,
@@ -13,6 +18,8 @@ from mypack.checks.files import (
     check_secret_key_file,
 )
 from mypack.checks.findings import Finding, as_seconds, cookie_findings
+from mypack.checks.hosts import check_hosts
+from mypack.checks.secrets import check_secret_keys
 from mypack.security import PROXY_FIX_SETTINGS, is_count
 
 #: The longest PERMANENT_SESSION_LIFETIME --deploy accepts, in seconds.
@@ -42,8 +49,10 @@ def deploy_findings(settings) -> list[Finding]:
     values = settings.values
     return [
         *check_production(settings),
+        *check_testing(values),
         *check_secret_source(settings),
-        *check_trusted_hosts(values),
+        *check_secret_keys(values, settings.instance_path),
+        *check_hosts(values),
         *check_session_cookie(values),
         *check_session_lifetime(values),
         *check_max_content_length(values),
@@ -66,6 +75,15 @@ def check_production(settings) -> list[Finding]:
                                    "'production' in config.py")]
 
 
+def check_testing(values: Mapping[str, Any]) -> list[Finding]:
+    """TESTING is for the test suite: Flask lets exceptions through to the server."""
+    if not values.get("TESTING"):
+        return []
+    return [Finding("mypack.E003", "TESTING is on: errors reach the server as exceptions "
+                                   "instead of the 500 page, and extensions relax for tests; "
+                                   "remove TESTING from the settings")]
+
+
 def check_secret_source(settings) -> list[Finding]:
     """SECRET_KEY comes from the instance's secret_key file, not config.py or the environment.
 
@@ -81,21 +99,6 @@ def check_secret_source(settings) -> list[Finding]:
     return [Finding("mypack.E012", f"SECRET_KEY comes from {source}; keep it only in {key_file}: "
                                    f"remove it there and run mypack --instance "
                                    f"{settings.instance_path} init")]
-
-
-def check_trusted_hosts(values: Mapping[str, Any]) -> list[Finding]:
-    """TRUSTED_HOSTS lists the site's names, so a forged Host header gets 400."""
-    hosts = values.get("TRUSTED_HOSTS")
-    example = "e.g. TRUSTED_HOSTS = ['cafe.example.com']"
-    if hosts is None:
-        problem = "is not set, so any Host header is accepted and used in generated URLs"
-    elif not isinstance(hosts, (list, tuple)):
-        problem = f"must be a list of host names, not {type(hosts).__name__}"
-    elif not hosts:
-        problem = "is empty, so every request would get 400"
-    else:
-        return []
-    return [Finding("mypack.E040", f"TRUSTED_HOSTS {problem}; list the site's names, {example}")]
 
 
 def check_session_cookie(values: Mapping[str, Any]) -> list[Finding]:
@@ -168,46 +171,6 @@ def check_https(values: Mapping[str, Any]) -> list[Finding]:
         findings.append(Finding("mypack.E047", "HSTS_INCLUDE_SUBDOMAINS is off, so a plain-HTTP "
                                                "subdomain can set cookies for the site; set it "
                                                "True"))
-    return findings
-
-
-def csp_sources(policy: str, directive: str) -> list[str] | None:
-    """The sources of one directive of a Content-Security-Policy, None when it is absent.
-
-    As browsers read it: directive names in any case, the first of duplicates wins.
-    """
-    for part in policy.split(";"):
-        words = part.split()
-        if words and words[0].lower() == directive:
-            return [word.lower() for word in words[1:]]
-    return None
-
-
-def check_content_security_policy(values: Mapping[str, Any]) -> list[Finding]:
-    """The CSP allows no plugins (object-src 'none'), and no framing beyond X-Frame-Options.
-
-    Without a frame-ancestors directive, the X-Frame-Options: DENY mypack always sends
-    forbids framing; with one, browsers follow it instead.
-    """
-    policy = str(values.get("CONTENT_SECURITY_POLICY") or "")
-    findings = []
-    objects = csp_sources(policy, "object-src")
-    if objects is None:  # browsers fall back to default-src
-        objects = csp_sources(policy, "default-src")
-    if not policy:
-        findings.append(Finding("mypack.E049", "CONTENT_SECURITY_POLICY is empty, so no "
-                                               "Content-Security-Policy is sent; keep the "
-                                               "default or write one with object-src 'none'"))
-    elif objects not in ([], ["'none'"]):  # no sources at all means 'none' too
-        findings.append(Finding("mypack.E049", "CONTENT_SECURITY_POLICY lets plugins load "
-                                               "(no object-src 'none'); add object-src 'none'"))
-    ancestors = csp_sources(policy, "frame-ancestors")
-    if ancestors is not None and ancestors != ["'none'"]:
-        findings.append(Finding("mypack.W055", "CONTENT_SECURITY_POLICY has frame-ancestors "
-                                               f"{' '.join(ancestors) or '(empty)'}, which "
-                                               "browsers follow instead of X-Frame-Options: "
-                                               "DENY; use frame-ancestors 'none' unless those "
-                                               "sites must frame this one"))
     return findings
 
 
