@@ -310,6 +310,8 @@ def test_admin_creates_an_account_through_the_password_policy(site, admin):
     ({"role": "root"}, "Not a valid choice"),
     ({"display_name": ""}, "This field is required."),
     ({"display_name": "x" * 101}, "Field cannot be longer than 100 characters."),
+    ({"display_name": "Nia\x1b[2J"}, "Remove the control character U+001B from the name."),
+    ({"display_name": "Nia\u202e"}, "Remove the control character U+202E from the name."),
 ])
 def test_bad_account_forms_are_400_with_the_error(site, admin, changes, error):
     response = post_form(admin, "/admin/users/new", {**NEW_USER, **changes})
@@ -340,6 +342,19 @@ def test_admin_edits_an_account_in_one_audited_change(site, admin):
                             "role": "staff", "active": "y"})
     assert verify_password(user(site, "beatrice@example.com").password_hash,
                            "Long-Black-Coffee-7")
+
+
+@pytest.mark.parametrize("name, character", [
+    ("Bea\x1b[2J", "U+001B"), ("Bea\u202eaeB", "U+202E"), ("Be\u200ba", "U+200B"),
+])
+def test_the_edit_form_refuses_control_characters_in_the_name(site, admin, name, character):
+    bea = make_user(site, "bea@example.com", name="Bea")
+    response = post_form(admin, f"/admin/users/{bea}", {
+        "email": "bea@example.com", "display_name": name, "role": "customer", "active": "y"})
+    assert response.status_code == 400
+    assert f"Remove the control character {character} from the name." in response.text
+    assert user(site, "bea@example.com").display_name == "Bea"
+    assert audit_events(site, "profile_change") == []
 
 
 def test_the_last_admin_cannot_be_demoted_deactivated_or_deleted(site, admin):

@@ -2,15 +2,19 @@
 
 import hashlib
 import re
+import time
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import quote
 
 import pytest
+from flask_login.utils import encode_cookie
 from sqlalchemy import select
 
 from mypack.audit import AuditEvent
+from mypack.auth import service
 from mypack.auth.models import User
+from mypack.auth.names import name_problem
 from mypack.extensions import db
 
 from .auth_helpers import PASSWORD, csrf_token, logged_in, login, make_user, post_form
@@ -55,6 +59,8 @@ def test_register_creates_a_customer(site):
     ({"email": "not-an-email"}, "Enter an email address."),
     ({"display_name": ""}, "This field is required."),
     ({"display_name": "x" * 101}, "Field cannot be longer than 100 characters."),
+    ({"display_name": "Bea\x1b[2J"}, "Remove the control character U+001B from the name."),
+    ({"display_name": "Bea\u202eaeb"}, "Remove the control character U+202E from the name."),
 ])
 def test_register_refuses_bad_input(site, changes, message):
     response = post_form(site.test_client(), "/auth/register", {**REGISTRATION, **changes})
@@ -271,25 +277,201 @@ def test_password_change_needs_the_current_password(site):
 
 
 def test_profile_changes_the_name(site):
-    make_user(site)
+    user_id = make_user(site)
     client = site.test_client()
     login(client)
     post_form(client, "/auth/profile", {"display_name": "Ada L."})
     assert "Ada L." in client.get("/auth/profile").text
+    [event] = audit_events(site, "profile_change")
+    assert (event.user_id, event.detail) == (user_id, "name Ada -> Ada L.")
 
 
-def test_idle_session_ends(make_app, tmp_path):
+@pytest.mark.parametrize("name, character", [
+    ("Ada\x1b]0;owned\x07", "U+001B"), ("Ada\nLovelace", "U+000A"), ("Ada\u202e", "U+202E"),
+    ("Ada\u200bLovelace", "U+200B"),
+])
+def test_profile_refuses_control_characters(site, name, character):
+    make_user(site)
+    client = site.test_client()
+    login(client)
+    response = post_form(client, "/auth/profile", {"display_name": name})
+    assert response.status_code == 400
+    assert f"Remove the control character {character} from the name." in response.text
+    assert stored_user(site, "ada@example.com").display_name == "Ada"
+
+
+#: Display names as people write them: any script, accents, emoji, and the joiners
+#: that Persian and the Indic scripts spell with and emoji sequences are built with.
+GOOD_NAMES = ["Zoë", "José María O'Brien-Smith", "محمد", "می\u200cخواهم", "क्षत्रिय",
+              "李小龍", "Ada \U0001f469\u200d\U0001f4bb", "\U0001f1eb\U0001f1f7 Élodie",
+              "  Ada  "]
+#: What no name needs, each with the character the message names.
+BAD_NAMES = [
+    ("Ada\x00", "U+0000"), ("Ada\x1b[31mred", "U+001B"), ("A\tda", "U+0009"),
+    ("A\nda", "U+000A"), ("A\rda", "U+000D"), ("A\x7fda", "U+007F"),
+    ("A\x85da", "U+0085"), ("A\x9bda", "U+009B"),  # C1: NEL, and CSI, ESC [ in one
+    ("Ada\u202egnp.exe", "U+202E"), ("Ada\u202a", "U+202A"), ("Ada\u2066", "U+2066"),
+    ("Ada\u200f", "U+200F"), ("Ada\u061c", "U+061C"),  # bidirectional controls
+    ("A\u200bda", "U+200B"), ("A\u2060da", "U+2060"), ("A\ufeffda", "U+FEFF"),
+    ("A\u00adda", "U+00AD"), ("Ada\U000e0041", "U+E0041"),  # invisible ones
+    ("A\u2028da", "U+2028"), ("A\u2029da", "U+2029"),  # line breaks by other names
+]
+
+
+@pytest.mark.parametrize("name", GOOD_NAMES)
+def test_names_of_every_script_are_welcome(name):
+    assert name_problem(name) is None
+
+
+@pytest.mark.parametrize("name, character", BAD_NAMES)
+def test_names_refuse_control_format_and_line_separator_characters(name, character):
+    assert name_problem(name) == f"Remove the control character {character} from the name."
+
+
+@pytest.mark.parametrize("name, message", [
+    ("", "Enter a name."), (" \t ", "Enter a name."),
+    ("x" * 101, "Use at most 100 characters."),
+])
+def test_names_are_not_empty_nor_too_long(name, message):
+    assert name_problem(name) == message
+
+
+@pytest.mark.parametrize("name, character", BAD_NAMES[:4] + BAD_NAMES[8:11])
+def test_the_service_keeps_the_name_rule_for_every_caller(site, name, character):
+    with site.app_context(), pytest.raises(service.AccountError, match=re.escape(character)):
+        service.register("bea@example.com", name, PASSWORD)
+    user_id = make_user(site)
+    with site.app_context():
+        ada = db.session.get(User, user_id)
+        with pytest.raises(service.AccountError, match=re.escape(character)):
+            service.change_name(ada, name)
+        with pytest.raises(service.AccountError, match=re.escape(character)):
+            service.update_user(ada, email=ada.email, display_name=name, role=ada.role,
+                                active=True)
+    assert stored_user(site, "ada@example.com").display_name == "Ada"
+    assert stored_user(site, "bea@example.com") is None
+
+
+def test_register_takes_a_name_in_any_script(site):
+    name = "می\u200cخواهم \U0001f469\u200d\U0001f4bb"
+    post_form(site.test_client(), "/auth/register", {**REGISTRATION, "display_name": name})
+    assert stored_user(site, "bea@example.com").display_name == name
+
+
+@pytest.fixture
+def idle_site(make_app, tmp_path):
+    """A site whose sessions end after 60 idle seconds, with Ada and Bea as users."""
     from tests.db_helpers import upgrade
 
     app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'idle.sqlite'}",
                    SESSION_IDLE_TIMEOUT=60)
     upgrade(app)
     make_user(app)
-    client = app.test_client()
+    make_user(app, "bea@example.com", name="Bea")
+    return app
+
+
+def idle(client, seconds=61):
+    """As if the browser had sent nothing for ``seconds``."""
+    with client.session_transaction() as session:
+        session["last_seen"] = int(time.time()) - seconds
+
+
+def remember_cookie(app, email="ada@example.com", password=PASSWORD) -> str:
+    """The remember cookie a browser gets from logging in as ``email`` with remember me."""
+    browser = app.test_client()
+    assert login(browser, email, password, remember=True).status_code == 302
+    return browser.get_cookie("remember_token").value
+
+
+def test_idle_session_ends(idle_site):
+    client = idle_site.test_client()
     login(client)
     assert logged_in(client)
-    with client.session_transaction() as session:
-        session["last_seen"] -= 61
+    idle(client)
+    assert not logged_in(client)
+
+
+def test_a_valid_remember_cookie_outlives_the_idle_timeout(idle_site):
+    client = idle_site.test_client()
+    login(client, remember=True)
+    assert logged_in(client)
+    idle(client)
+    assert logged_in(client)
+
+
+def _revoked_by_logout(app):
+    browser = app.test_client()
+    login(browser, remember=True)
+    cookie = browser.get_cookie("remember_token").value
+    post_form(browser, "/auth/logout", {}, token_from="/")
+    return cookie, PASSWORD
+
+
+def _revoked_by_password_change(app):
+    browser = app.test_client()
+    login(browser, remember=True)
+    cookie = browser.get_cookie("remember_token").value
+    post_form(browser, "/auth/password", {"current": PASSWORD, "password": "New-Macchiato-9",
+                                          "confirm": "New-Macchiato-9"},
+              token_from="/auth/profile")
+    return cookie, "New-Macchiato-9"
+
+
+def _ada_login_id(app) -> str:
+    with app.app_context():
+        return db.session.scalar(select(User).where(User.email == "ada@example.com")).get_id()
+
+
+#: Remember cookies that must not keep Ada's idle session alive: (cookie, Ada's password).
+NOT_ADAS_REMEMBER_COOKIE = {
+    "garbage": lambda app: ("anything", PASSWORD),
+    "empty": lambda app: ("", PASSWORD),
+    "her login id, unsigned": lambda app: (_ada_login_id(app), PASSWORD),
+    "her login id, forged signature": lambda app: (f"{_ada_login_id(app)}|{'0' * 128}",
+                                                   PASSWORD),
+    "her login id, another key's signature": lambda app: (
+        encode_cookie(_ada_login_id(app), key="not the app's key"), PASSWORD),
+    "another user's": lambda app: (remember_cookie(app, "bea@example.com"), PASSWORD),
+    "revoked by a logout": _revoked_by_logout,
+    "revoked by a password change": _revoked_by_password_change,
+}
+
+
+@pytest.mark.parametrize("kind", NOT_ADAS_REMEMBER_COOKIE)
+def test_only_a_valid_remember_cookie_outlives_the_idle_timeout(idle_site, kind):
+    cookie, password = NOT_ADAS_REMEMBER_COOKIE[kind](idle_site)
+    client = idle_site.test_client()
+    login(client, password=password)  # without remember me
+    client.set_cookie("remember_token", cookie)
+    assert logged_in(client)
+    idle(client)
+    assert not logged_in(client)
+    assert client.get_cookie("remember_token") is None  # deleted with the session
+
+
+def test_a_password_change_keeps_remember_me(idle_site):
+    client = idle_site.test_client()
+    login(client, remember=True)
+    old = client.get_cookie("remember_token").value
+    post_form(client, "/auth/password", {"current": PASSWORD, "password": "New-Macchiato-9",
+                                         "confirm": "New-Macchiato-9"},
+              token_from="/auth/profile")
+    assert client.get_cookie("remember_token").value != old
+    idle(client)
+    assert logged_in(client)
+
+
+def test_logout_deletes_the_remember_cookie(site):
+    make_user(site)
+    client = site.test_client()
+    login(client, remember=True)
+    assert client.get_cookie("remember_token") is not None
+    response = post_form(client, "/auth/logout", {}, token_from="/")
+    [deleted] = [c for c in response.headers.getlist("Set-Cookie")
+                 if c.startswith("remember_token=")]
+    assert deleted.startswith("remember_token=;") and "Max-Age=0" in deleted, deleted
+    assert client.get_cookie("remember_token") is None
     assert not logged_in(client)
 
 
@@ -425,13 +607,16 @@ def test_no_debugger_console_in_production(instance_path):
 
 
 @pytest.mark.parametrize("failures_before", [0, 2])
-def test_a_login_is_three_queries(site, failures_before):
-    """The account and its failure count in one query, the audit record, the last
-    login (and the forgiven failures when there were some)."""
+def test_a_login_is_five_statements(site, failures_before):
+    """The account and its throttle row in one query, the try claimed before the
+    password is checked (one UPDATE, committed, so concurrent attempts see it), the
+    failures forgiven, the last login and the audit record."""
     from .queries import counted_queries
 
     make_user(site)
     client = site.test_client()
+    login(client)  # the email's throttle row exists from its first login on
+    client.post("/auth/logout", data={"csrf_token": csrf_token(client, "/auth/profile")})
     for _ in range(failures_before):
         login(client, password="not the password")
     token = csrf_token(client)
@@ -439,4 +624,4 @@ def test_a_login_is_three_queries(site, failures_before):
         response = client.post("/auth/login", data={
             "csrf_token": token, "email": "ada@example.com", "password": PASSWORD})
     assert response.status_code == 302
-    assert len(statements) == 3 + (failures_before > 0), statements
+    assert len(statements) == 5, statements

@@ -170,6 +170,21 @@ def test_create_admin_without_a_confirmed_password(cli, cli_app, arguments, answ
     assert user_count(cli_app) == 0
 
 
+@pytest.mark.parametrize(("name", "message"), [
+    ("Bo\x1b[2J", "Remove the control character U+001B from the name."),
+    ("Bo\u202essob", "Remove the control character U+202E from the name."),
+    ("Bo\nss", "Remove the control character U+000A from the name."),
+    ("", "Enter a name."),
+    ("x" * 101, "Use at most 100 characters."),
+])
+def test_create_admin_refuses_a_bad_name(cli, cli_app, name, message):
+    result = cli("create-admin", "--email", "boss@example.com", "--name", name,
+                 input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert_one_line_error(result, f"--name: {message}")
+    assert "Password" not in result.output  # refused before asking
+    assert user_count(cli_app) == 0
+
+
 def test_create_admin_refuses_what_is_not_an_email(cli, cli_app):
     assert_usage_error(cli("create-admin", "--email", "boss", "--password-stdin",
                            input=f"{PASSWORD}\n"), "'boss' is not an email address")
@@ -205,6 +220,30 @@ def test_user_list_is_a_table(cli, cli_app):
     assert "ada@" not in cli("user", "list", "--role", "admin").stdout
     assert_ok(cli("user", "list", "--role", "staff"), "no users with role staff")
     assert_usage_error(cli("user", "list", "--role", "barista"), "'barista' is not one of")
+
+
+def test_user_list_shows_names_that_break_the_rule_escaped(cli, cli_app):
+    # Stored before the rule, or straight into the database: as they are, they would
+    # clear the operator's screen, fake a row, and show another name backwards.
+    stored = {"clear@example.com": "Eve\x1b[2J\x1b]0;owned\x07",
+              "rows@example.com": "Mallory\nzoe@example.com  Zoe  admin  yes  never",
+              "bidi@example.com": "Trudy\u202enimda",
+              "slash@example.com": "back\\x1b slash"}
+    with cli_app.app_context():
+        db.session.add_all(User(email=email, display_name=name, password_hash="-")
+                           for email, name in stored.items())
+        db.session.commit()
+    result = cli("user", "list")
+    assert_ok(result)
+    assert not any(char in result.stdout for char in "\x1b\x07\u202e\r")
+    header, *rows = result.stdout.splitlines()
+    assert [row.split()[0] for row in rows] == sorted(stored)
+    shown = dict(row.split(maxsplit=1) for row in rows)
+    assert shown["clear@example.com"].startswith(r"Eve\x1b[2J\x1b]0;owned\x07 ")
+    assert shown["rows@example.com"].startswith(r"Mallory\nzoe@example.com  Zoe  admin")
+    assert shown["bidi@example.com"].startswith(r"Trudy\u202enimda ")
+    assert shown["slash@example.com"].startswith(r"back\\x1b slash ")  # not an escape
+    assert all(row.index("customer") == header.index("ROLE") for row in rows)
 
 
 # --- set-role ---------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 import subprocess
 import sys
 import textwrap
+import threading
 import uuid
 from datetime import timedelta
 
@@ -232,3 +233,60 @@ def test_an_escaped_percent_before_zeros_is_no_nul(migrated_app):
     response = migrated_app.test_client().get("/?q=50%2500")
     assert response.status_code == 200
     assert "NUL character" not in response.text
+
+
+@pytest.mark.parametrize("backend", ["postgres", "mysql"])
+def test_the_lockout_holds_under_concurrency(migrated_app, make_app):
+    """Eleven wrong passwords and the right one, sent at one moment from two processes'
+    worth of apps: no more passwords are checked than the threshold allows, and the
+    email is locked for the right password too once they are spent."""
+    from mypack.auth import passwords, service
+
+    make_user(migrated_app)
+    threshold = migrated_app.config["LOCKOUT_THRESHOLD"]
+    url = migrated_app.config["SQLALCHEMY_DATABASE_URI"]
+    apps = [migrated_app, make_app(SQLALCHEMY_DATABASE_URI=url)]
+    attempts = [WRONG] * 11 + [PASSWORD]
+    start = threading.Barrier(len(attempts))
+    outcomes: list = [None] * len(attempts)
+
+    def attempt(index: int, password: str) -> None:
+        with apps[index % 2].app_context():
+            start.wait()
+            try:
+                outcomes[index] = service.authenticate("ada@example.com", password)
+            except service.AccountLocked:
+                outcomes[index] = "locked"
+            finally:
+                db.session.remove()
+
+    checked = []
+    real_verify = passwords.verify_password
+
+    def counting_verify(stored, password):
+        checked.append(password)
+        return real_verify(stored, password)
+
+    service.verify_password = counting_verify
+    try:
+        threads = [threading.Thread(target=attempt, args=(n, password))
+                   for n, password in enumerate(attempts)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        service.verify_password = real_verify
+    assert len(checked) <= threshold, checked
+    assert outcomes.count("locked") == len(attempts) - len(checked)
+    right = outcomes[-1]
+    assert right == "locked" or right.email == "ada@example.com"
+    # Whoever won, the email is locked now: the threshold's failures were spent.
+    with pytest.raises(service.AccountLocked):
+        with migrated_app.app_context():
+            service.authenticate("ada@example.com", PASSWORD)
+    with migrated_app.app_context():
+        events = db.session.scalars(select(AuditEvent.event).where(
+            AuditEvent.email == "ada@example.com")).all()
+    assert events.count("login_failure") + events.count("login_success") == len(checked)
+    assert events.count("lockout") == 1

@@ -25,7 +25,8 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from mypack.auth.forms import EMAIL, NewPassword
+from mypack.auth import names
+from mypack.auth.forms import EMAIL, DisplayName, NewPassword
 from mypack.auth.models import ROLES
 from mypack.auth.passwords import MAX_LENGTH
 from mypack.database import MAX_ID
@@ -63,8 +64,8 @@ class UserForm(FlaskForm):
 
     email = StringField("Email", filters=[strip],
                         validators=[DataRequired(), Length(max=254), EMAIL, Printable()])
-    display_name = StringField("Name", filters=[strip],
-                               validators=[DataRequired(), Length(max=100), Printable()])
+    display_name = StringField("Name", filters=[strip], validators=[
+        DataRequired(), Length(max=names.MAX_LENGTH), DisplayName()])
     role = SelectField("Role", choices=[SelectChoice(role, role) for role in ROLES],
                        default="customer")
     active = BooleanField("Active (can log in)", default=True)

@@ -6,25 +6,24 @@ every form) and Flask-Limiter (per-client limits) to the app.
 
 from __future__ import annotations
 
-import time
-
-from flask import Blueprint, Flask, flash, g, redirect, request, session, url_for
+from flask import Blueprint, Flask, flash, g, redirect, request, url_for
 from flask.sessions import SecureCookieSessionInterface
-from flask_login import current_user, logout_user
-from flask_login.config import COOKIE_NAME
+from flask_login import current_user
 
+from mypack.auth.sessions import end_idle_session
 from mypack.errors import error_response, wants_json
 from mypack.extensions import csrf, db, limiter, login_manager
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
-#: How often the idle timer in the session is refreshed (each write resends the cookie).
-IDLE_RESOLUTION = 60
-
 
 def init_app(app: Flask) -> None:
     """Sessions, CSRF and rate limits for the whole app (the pages are ``bp``)."""
-    login_manager.init_app(app)
+    # Templates get Flask-Login's lazy proxy, not the user its own context processor
+    # would load for every page: a page that never looks (a server error's page, while
+    # the database is down) loads no one.
+    login_manager.init_app(app, add_context_processor=False)
+    app.context_processor(lambda: {"current_user": current_user})
     login_manager.session_protection = app.config["SESSION_PROTECTION"]
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please log in to see this page."
@@ -33,7 +32,7 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     _check_limits_in_views_only(app)
-    app.before_request(_end_idle_session)
+    app.before_request(end_idle_session)
 
 
 def _check_limits_in_views_only(app: Flask) -> None:
@@ -135,31 +134,6 @@ def _unauthorized():
         return response
     flash(login_manager.login_message, login_manager.login_message_category)
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-
-
-def _end_idle_session():
-    """Log out a session unused for SESSION_IDLE_TIMEOUT seconds (not remember-me ones)."""
-    from flask import current_app
-
-    timeout = current_app.config["SESSION_IDLE_TIMEOUT"]
-    if not timeout or request.endpoint in ("static", "health.healthz", "health.readyz"):
-        return None
-    if current_app.config["SESSION_COOKIE_NAME"] not in request.cookies:
-        return None  # no session, so no login to expire (and no user to load)
-    remembered = session.get("remember") or (
-        current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies)
-    if not current_user.is_authenticated or remembered:
-        return None
-    now = int(time.time())
-    last_seen = session.get("last_seen", now)
-    if now - last_seen > timeout:
-        logout_user()
-        session.clear()
-        flash("Your session expired; please log in again.", "info")
-        return None
-    if now - last_seen >= IDLE_RESOLUTION or "last_seen" not in session:
-        session["last_seen"] = now
-    return None
 
 
 from mypack.auth import token_views  # noqa: E402,F401,I001  (API tokens on the profile)

@@ -16,6 +16,7 @@ from flask.cli import AppGroup, with_appcontext
 from mypack.auth import service
 from mypack.auth.forms import EMAIL
 from mypack.auth.models import ROLES, normalize_email
+from mypack.auth.names import name_problem, shown
 from mypack.auth.service import AccountError
 
 PASSWORD_STDIN = click.option(
@@ -68,12 +69,15 @@ def create_admin_command(email, name, password_stdin):
     """Create an admin account, e.g. the first one.
 
     The password is asked for twice without echo, or read with --password-stdin;
-    it is never an argument. Fails when the email is taken or the password breaks
-    the policy (too short, too common). Promote existing users with
-    'mypack user set-role EMAIL admin'.
+    it is never an argument. Fails when the email is taken, the name has control
+    characters or the password breaks the policy (too short, too common). Promote
+    existing users with 'mypack user set-role EMAIL admin'.
     """
     if not EMAIL.regex.match(email.strip()):
         raise click.BadParameter(f"{email!r} is not an email address", param_hint="'--email'")
+    problem = name_problem(name)
+    if problem:  # the service would refuse it too, but only after the password
+        raise click.ClickException(f"--name: {problem}")
     if service.find_user(email) is not None:
         raise click.ClickException("a user with this email already exists")
     user = service.register(email, name, read_password(password_stdin), role="admin")
@@ -95,13 +99,19 @@ def user_group():
 @user_group.command("list")
 @click.option("--role", type=click.Choice(ROLES), help="Only users with this role.")
 def list_command(role):
-    """List users by email: name, role, whether active, and last login (UTC)."""
+    r"""List users by email: name, role, whether active, and last login (UTC).
+
+    Control characters and backslashes in emails and names are shown escaped
+    (\x1b, \n, \u202e, \\): text stored before today's rules, or straight into
+    the database, cannot drive the terminal or fake a row.
+    """
     users = [user for user in service.list_users() if role is None or user.role == role]
     if not users:
         click.echo(f"no users with role {role}" if role else "no users")
         return
     rows = [("EMAIL", "NAME", "ROLE", "ACTIVE", "LAST LOGIN (UTC)")]
-    rows += [(user.email, user.display_name, user.role, "yes" if user.active else "no",
+    rows += [(shown(user.email), shown(user.display_name), user.role,
+              "yes" if user.active else "no",
               f"{user.last_login_at:%Y-%m-%d %H:%M}" if user.last_login_at else "never")
              for user in users]
     widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]) - 1)]

@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp, ValidationError
 
+from mypack.auth import names
 from mypack.auth.passwords import MAX_LENGTH, password_problem
 
 EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter an email address.")
@@ -19,6 +20,19 @@ class NewPassword:
             raise ValidationError(problem)
 
 
+class DisplayName:
+    """The name rule (mypack.auth.names) as a form validator.
+
+    Put it after DataRequired and Length(max=names.MAX_LENGTH), which give the
+    browser its required and maxlength hints: it speaks only when they found nothing.
+    """
+
+    def __call__(self, form, field):
+        problem = names.name_problem(field.data or "")
+        if problem and not field.errors:
+            raise ValidationError(problem)
+
+
 class LoginForm(FlaskForm):
     email = StringField("Email", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
@@ -27,7 +41,8 @@ class LoginForm(FlaskForm):
 
 class RegisterForm(FlaskForm):
     email = StringField("Email", validators=[DataRequired(), Length(max=254), EMAIL])
-    display_name = StringField("Name", validators=[DataRequired(), Length(max=100)])
+    display_name = StringField("Name", validators=[
+        DataRequired(), Length(max=names.MAX_LENGTH), DisplayName()])
     password = PasswordField("Password", validators=[DataRequired(), NewPassword()])
     confirm = PasswordField("Repeat the password", validators=[
         DataRequired(), EqualTo("password", message="The passwords differ.")])
@@ -36,7 +51,8 @@ class RegisterForm(FlaskForm):
 
 
 class ProfileForm(FlaskForm):
-    display_name = StringField("Name", validators=[DataRequired(), Length(max=100)])
+    display_name = StringField("Name", validators=[
+        DataRequired(), Length(max=names.MAX_LENGTH), DisplayName()])
 
 
 class PasswordForm(FlaskForm):

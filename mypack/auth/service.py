@@ -11,12 +11,13 @@ import math
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import delete, literal, select
+from sqlalchemy import case, delete, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mypack import audit
 from mypack.auth import tokens
 from mypack.auth.models import ROLES, LoginThrottle, User, normalize_email
+from mypack.auth.names import clean_name, name_problem
 from mypack.auth.passwords import (
     hash_password,
     needs_rehash,
@@ -65,14 +66,16 @@ def get_user(email: str) -> User:
 def authenticate(email: str, password: str) -> User | None:
     """The user whose email and password these are, or None.
 
+    Each attempt claims one of the email's LOCKOUT_THRESHOLD tries before its password
+    is checked (``_claim_attempt``), so the lockout holds whatever the concurrency:
+    twelve attempts at one moment, in any number of processes, check at most the
+    threshold's number of passwords, and the rest are refused unchecked.
+
     :raise AccountLocked: too many failures for this email (the right password too).
     :raise AccountInactive: right password, deactivated account.
     """
     email = normalize_email(email)
-    user, throttle = _user_and_throttle(email)
-    retry_after = _seconds_locked(throttle)
-    if retry_after:
-        raise AccountLocked(retry_after)
+    user = _claim_attempt(email)
     if user is None:
         waste_time_like_a_check(password)
     elif verify_password(user.password_hash, password):
@@ -80,14 +83,51 @@ def authenticate(email: str, password: str) -> User | None:
             audit.record("login_failure", user, detail="account deactivated")
             db.session.commit()
             raise AccountInactive()
-        _login_succeeded(user, password, throttle)
+        _login_succeeded(user, password)
         return user
     _login_failed(email, user)
     return None
 
 
+def _claim_attempt(email: str) -> User | None:
+    """Count an attempt on ``email`` before its password is checked; the account, if any.
+
+    The count is the email's throttle row, written and committed before the ~0.1 s of
+    the password check, so that concurrent attempts see each other: one that finds
+    the threshold's worth of attempts counted in the window, finished or still being
+    checked, is refused, and locks the email. A success forgives them.
+
+    Usually one conditional UPDATE claims the try; a first attempt on an email, a
+    locked one or one whose tries are all taken goes through the row lock instead.
+
+    :raise AccountLocked: the email is locked, or its tries are all taken.
+    """
+    config = current_app.config
+    now = utcnow()
+    window_start = now - timedelta(seconds=config["LOCKOUT_WINDOW"])
+    user, throttle = _user_and_throttle(email)
+    if throttle is None:
+        _create_throttle(email, now)
+    elif _counted(email, now, window_start):
+        db.session.commit()
+        return user
+    throttle = _throttle_for_update(email, now)
+    if throttle.locked_until is not None and throttle.locked_until > now:
+        db.session.commit()
+        raise AccountLocked(math.ceil((throttle.locked_until - now).total_seconds()))
+    if throttle.window_started_at < window_start:
+        throttle.failures, throttle.window_started_at = 0, now
+    if throttle.failures >= config["LOCKOUT_THRESHOLD"]:
+        _lock(throttle, user, email, now)
+        db.session.commit()
+        raise AccountLocked(config["LOCKOUT_DURATION"])
+    throttle.failures += 1
+    db.session.commit()
+    return user
+
+
 def _user_and_throttle(email: str) -> tuple[User | None, LoginThrottle | None]:
-    """The account and the failure count of an email, either may be missing, in one
+    """The account and the throttle row of an email, either may be missing, in one
     query (a login is otherwise a query each)."""
     probe = select(literal(email).label("email")).subquery()
     row = db.session.execute(
@@ -97,17 +137,39 @@ def _user_and_throttle(email: str) -> tuple[User | None, LoginThrottle | None]:
     return row[0], row[1]
 
 
-def _seconds_locked(throttle: LoginThrottle | None) -> int:
-    if throttle is None or throttle.locked_until is None:
-        return 0
-    remaining = (throttle.locked_until - utcnow()).total_seconds()
-    return math.ceil(remaining) if remaining > 0 else 0
+def _counted(email: str, now: datetime, window_start: datetime) -> bool:
+    """Count one more try on an unlocked email with tries left, in one statement;
+    False if the row is not such (the caller then decides under the row lock)."""
+    table = LoginThrottle.__table__
+    expired = table.c.window_started_at < window_start
+    result = db.session.execute(
+        update(table)
+        .where(table.c.email == email,
+               or_(table.c.locked_until.is_(None), table.c.locked_until <= now),
+               or_(table.c.failures < current_app.config["LOCKOUT_THRESHOLD"], expired))
+        # In this order: MySQL's SET sees the values assigned before it.
+        .ordered_values((table.c.failures, case((expired, 1), else_=table.c.failures + 1)),
+                        (table.c.window_started_at,
+                         case((expired, now), else_=table.c.window_started_at))))
+    return result.rowcount == 1
 
 
-def _login_succeeded(user: User, password: str, throttle: LoginThrottle | None) -> None:
-    if throttle is not None:  # earlier failures are forgiven
-        db.session.execute(LoginThrottle.__table__.delete()
-                           .where(LoginThrottle.email == user.email))
+def _lock(throttle: LoginThrottle, user: User | None, email: str, now: datetime) -> None:
+    config = current_app.config
+    throttle.locked_until = now + timedelta(seconds=config["LOCKOUT_DURATION"])
+    throttle.failures = 0
+    audit.record("lockout", user, email=email, detail=f"{config['LOCKOUT_THRESHOLD']} failures")
+
+
+def _login_succeeded(user: User, password: str) -> None:
+    # Earlier failures are forgiven (the row stays, for the next login's one-statement
+    # claim); a lock that attempts running alongside this one set meanwhile is not:
+    # this password was checked within the tries, theirs were not.
+    table = LoginThrottle.__table__
+    db.session.execute(update(table).where(
+        table.c.email == user.email,
+        or_(table.c.locked_until.is_(None), table.c.locked_until <= utcnow()),
+    ).values(failures=0))
     if needs_rehash(user.password_hash):
         # Stored with weaker parameters: now that we have the password, upgrade it.
         user.password_hash = hash_password(password)
@@ -117,37 +179,43 @@ def _login_succeeded(user: User, password: str, throttle: LoginThrottle | None) 
 
 
 def _login_failed(email: str, user: User | None) -> None:
-    """Count the failure; lock the email when it reaches the threshold in the window."""
-    config = current_app.config
+    """The claimed attempt failed: lock the email if it was the threshold's."""
     now = utcnow()
     throttle = _throttle_for_update(email, now)
-    if throttle.window_started_at < now - timedelta(seconds=config["LOCKOUT_WINDOW"]):
-        throttle.failures, throttle.window_started_at = 0, now
-    throttle.failures += 1
     audit.record("login_failure", user, email=email)
-    if throttle.failures >= config["LOCKOUT_THRESHOLD"]:
-        throttle.locked_until = now + timedelta(seconds=config["LOCKOUT_DURATION"])
-        throttle.failures = 0
-        audit.record("lockout", user, email=email,
-                     detail=f"{config['LOCKOUT_THRESHOLD']} failures")
+    unlocked = throttle.locked_until is None or throttle.locked_until <= now
+    if unlocked and throttle.failures >= current_app.config["LOCKOUT_THRESHOLD"]:
+        _lock(throttle, user, email, now)
     db.session.commit()
 
 
 def _throttle_for_update(email: str, now: datetime) -> LoginThrottle:
-    # Row lock (PostgreSQL, MySQL): concurrent failures in several processes each
-    # count. A first failure inserts the row; a concurrent insert loses and retries.
+    """The email's throttle row, locked (PostgreSQL, MySQL) until the transaction ends,
+    so that concurrent attempts in several processes each count."""
     # populate_existing: the row as locked now, not as this session read it before.
     query = (select(LoginThrottle).where(LoginThrottle.email == email).with_for_update()
              .execution_options(populate_existing=True))
     throttle = db.session.scalar(query)
-    if throttle is not None:
-        return throttle
+    if throttle is None:  # unlocked (deleted) since it was read
+        _create_throttle(email, now)
+        throttle = db.session.scalar(query)
+    return throttle
+
+
+def _create_throttle(email: str, now: datetime) -> None:
+    """Insert an email's throttle row in a transaction of its own; a concurrent
+    attempt that inserted it first is just as good.
+
+    Never under a lock on the missing row: InnoDB would take a gap lock there, and
+    concurrent first attempts would deadlock on their inserts. The loser of the race
+    rolls back whole, which frees the lock its failed insert took (a savepoint
+    would keep it, to deadlock with the winner's next statement).
+    """
+    db.session.add(LoginThrottle(email=email, failures=0, window_started_at=now))
     try:
-        with db.session.begin_nested():
-            db.session.add(LoginThrottle(email=email, failures=0, window_started_at=now))
+        db.session.commit()
     except IntegrityError:
-        pass
-    return db.session.scalar(query)
+        db.session.rollback()
 
 
 def unlock(email: str) -> None:
@@ -172,15 +240,16 @@ def unlock(email: str) -> None:
 def register(email: str, display_name: str, password: str, role: str = "customer") -> User | None:
     """Create an account; None when the email is taken (the caller must not say so).
 
-    :raise AccountError: the password or role is not acceptable.
+    :raise AccountError: the name, password or role is not acceptable.
     """
     email = normalize_email(email)
+    display_name = _require_name(display_name)
     _require_password(password, email)
     _require_role(role)
     if find_user(email) is not None:
         waste_time_like_a_check(password)  # as long as hashing a new password
         return None
-    user = User(email=email, display_name=display_name.strip(), role=role,
+    user = User(email=email, display_name=display_name, role=role,
                 password_hash=hash_password(password))
     db.session.add(user)
     try:
@@ -191,6 +260,18 @@ def register(email: str, display_name: str, password: str, role: str = "customer
     audit.record("register", user)
     db.session.commit()
     return user
+
+
+def change_name(user: User, display_name: str) -> None:
+    """A user's new display name (the profile page); audited when it changed.
+
+    :raise AccountError: the name breaks the rule (mypack.auth.names).
+    """
+    display_name = _require_name(display_name)
+    if display_name != user.display_name:
+        audit.record("profile_change", user, detail=f"name {user.display_name} -> {display_name}")
+        user.display_name = display_name
+    db.session.commit()
 
 
 def change_password(user: User, current: str, new: str) -> None:
@@ -243,11 +324,12 @@ def update_user(user: User, *, email: str, display_name: str, role: str, active:
     refused, a new password follows the policy and ends the user's sessions, and
     each change is audited. Nothing is changed when a rule is broken.
 
-    :raise AccountError: the email is another account's, the role is unknown, the
-        password is weak, or the last active admin would stop being one.
+    :raise AccountError: the email is another account's, the name breaks the rule,
+        the role is unknown, the password is weak, or the last active admin would
+        stop being one.
     """
     email = normalize_email(email)
-    display_name = display_name.strip()
+    display_name = _require_name(display_name)
     _require_role(role)
     if password:
         _require_password(password, email)
@@ -332,6 +414,14 @@ def _change_active(user: User, active: bool) -> None:
 def list_users() -> list[User]:
     """Every user, by email."""
     return list(db.session.scalars(select(User).order_by(User.email)))
+
+
+def _require_name(display_name: str) -> str:
+    """The name as stored; :raise AccountError: it breaks the rule (mypack.auth.names)."""
+    problem = name_problem(display_name)
+    if problem:
+        raise AccountError(problem)
+    return clean_name(display_name)
 
 
 def _require_password(password: str, email: str) -> None:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
 from werkzeug.exceptions import TooManyRequests
 
 from mypack import audit
 from mypack.auth import bp, service
 from mypack.auth.forms import LoginForm, PasswordForm, ProfileForm, RegisterForm
 from mypack.auth.redirects import safe_next
+from mypack.auth.sessions import end_session, is_remembered, start_session
 from mypack.extensions import db, limiter
 
 INVALID_LOGIN = "Invalid email or password."
@@ -60,7 +61,7 @@ def login():
             form.form_errors.append("This account is deactivated.")
         else:
             if user is not None:
-                _start_session(user, remember=form.remember.data)
+                start_session(user, remember=form.remember.data)
                 flash(f"Welcome, {user.display_name}.", "success")
                 return redirect(target)
             # The same words whether the email or the password was wrong.
@@ -68,24 +69,16 @@ def login():
     return render_template("auth/login.html", form=form), status
 
 
-def _start_session(user, remember: bool) -> None:
-    # A fresh session: whatever was in the pre-login one (a planted session id's
-    # data, say) is gone, and the cookie value changes.
-    session.clear()
-    login_user(user, remember=remember)
-    session["remember"] = remember
-
-
 @bp.post("/logout")
 @login_required
 def logout():
-    """Log out: this session, every other one and all remember cookies end."""
+    """Log out: this session, every other one and all remember cookies end, and this
+    browser's remember cookie is deleted."""
     user = current_user._get_current_object()
     user.end_sessions()
     audit.record("logout", user)
     db.session.commit()
-    logout_user()
-    session.clear()
+    end_session()
     flash("You are logged out.", "info")
     return redirect(url_for("menu.index"))
 
@@ -96,8 +89,7 @@ def profile():
     """Show the profile; change the display name."""
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
-        current_user.display_name = form.display_name.data.strip()
-        db.session.commit()
+        service.change_name(current_user._get_current_object(), form.display_name.data)
         flash("Your name is changed.", "success")
         return redirect(url_for("auth.profile"))
     status = 400 if form.errors else 200
@@ -112,12 +104,13 @@ def change_password():
     form = PasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
+        remembered = is_remembered()  # asked before the change revokes the cookie
         try:
             service.change_password(user, form.current.data, form.password.data)
         except service.AccountError as error:
             form.current.errors.append(str(error))
         else:
-            _start_session(user, remember=bool(session.get("remember")))
+            start_session(user, remember=remembered)
             flash("Your password is changed. Other sessions are logged out.", "success")
             return redirect(url_for("auth.profile"))
     return render_template("auth/profile.html", form=ProfileForm(obj=current_user),
