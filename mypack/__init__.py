@@ -10,6 +10,23 @@ from flask import Flask
 __version__ = "0.1.0"
 
 
+class Mypack(Flask):
+    """Flask, with the database transaction of each view ended inside the request.
+
+    Ended as part of the view's work, a transaction whose connection died answers 503
+    through mypack's handler, with a request line that says so; Flask-SQLAlchemy
+    would end it in the teardown, after the answer had gone out as a 200.
+    """
+
+    def dispatch_request(self):
+        from mypack.database import end_transaction
+        from mypack.extensions import db
+
+        answer = super().dispatch_request()
+        end_transaction(db.session)
+        return answer
+
+
 def create_app(config_name: str | None = None, instance_path: str | os.PathLike | None = None,
                **overrides: Any) -> Flask:
     """Build the application.
@@ -25,8 +42,8 @@ def create_app(config_name: str | None = None, instance_path: str | os.PathLike 
     from mypack.config import load_settings
 
     settings = load_settings(config_name, instance_path, overrides)
-    app = Flask(__name__, instance_path=str(settings.instance_path),
-                instance_relative_config=True)
+    app = Mypack(__name__, instance_path=str(settings.instance_path),
+                 instance_relative_config=True)
     configure(app, settings)
     configure_logging(app)
     register_security(app)
@@ -68,9 +85,13 @@ def register_extensions(app: Flask) -> None:
     (mypack.auth). Migrations are attached by the ``db`` commands only
     (``mypack.database.init_migrations``)."""
     from mypack import auth, models  # noqa: F401  (models: every table for migrations)
+    from mypack.database import release
     from mypack.extensions import cache, db
 
     db.init_app(app)
+    # Before Flask-SQLAlchemy's own teardown (they run in reverse order), which would
+    # raise outside every handler on a connection that died.
+    app.teardown_appcontext(lambda error: release(db.session))
     # CACHE_TYPE = "NullCache" is a setting, not a mistake to warn about.
     cache.init_app(app, config={"CACHE_NO_NULL_WARNING": True})
     auth.init_app(app)

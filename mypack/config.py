@@ -98,6 +98,11 @@ class Config:
     # Seconds a statement may run: below the servers' request timeouts, so a slow
     # query ends as a clean error rather than a killed worker.
     DB_STATEMENT_TIMEOUT = 15
+    # Seconds a statement waits for a lock (a locked table, a row another transaction
+    # holds): mypack's own transactions hold theirs for milliseconds, so a longer wait
+    # means something is stuck, and the request is answered 503 instead of holding a
+    # server thread (and /healthz behind it) for the whole statement timeout.
+    DB_LOCK_TIMEOUT = 1
     DB_MYSQL_SQL_MODE = "TRADITIONAL"
 
     # Logging (see mypack/logs.py). LOG_DIR None means <instance>/logs; "" disables
@@ -315,18 +320,23 @@ def engine_options(values: Mapping[str, Any]) -> dict[str, Any]:
             pool_recycle=int(values["DB_POOL_RECYCLE"]),
         )
     statement_seconds = int(values["DB_STATEMENT_TIMEOUT"])
+    lock_seconds = int(values["DB_LOCK_TIMEOUT"])
     if backend == "postgresql":
         options["connect_args"] = {
             "connect_timeout": timeout,
-            "options": f"-c statement_timeout={statement_seconds * 1000}",
+            "options": f"-c statement_timeout={statement_seconds * 1000} "
+                       f"-c lock_timeout={lock_seconds * 1000}",
             "application_name": "mypack",
         }
     elif backend == "mysql":
         options["connect_args"] = {
             "connect_timeout": timeout,
             "charset": "utf8mb4",
-            # Strict mode turns silent truncation and bad dates into errors.
-            "init_command": f"SET SESSION sql_mode='{values['DB_MYSQL_SQL_MODE']}'",
+            # Strict mode turns silent truncation and bad dates into errors. Row locks
+            # (InnoDB) and table locks (metadata) have a wait limit each.
+            "init_command": f"SET SESSION sql_mode='{values['DB_MYSQL_SQL_MODE']}', "
+                            f"innodb_lock_wait_timeout={lock_seconds}, "
+                            f"lock_wait_timeout={lock_seconds}",
             # MySQL and MariaDB name their statement limits differently; a client-side
             # read timeout bounds a slow statement on both.
             "read_timeout": statement_seconds,

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import Executable, MetaData, event, inspect, text
 from sqlalchemy.engine import Connection, Engine, Result
 from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.orm import DeclarativeBase, Session, scoped_session
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "alembic_version"
@@ -133,6 +133,44 @@ def describe_error(exc: BaseException) -> str:
     lines = str(original).strip().splitlines()
     first = lines[0].strip() if lines else ""
     return f"{type(original).__name__}: {first}" if first else type(original).__name__
+
+
+# --- a request's transaction ------------------------------------------------------------
+
+def end_transaction(session: scoped_session) -> None:
+    """End the request's transaction and give its connection back, inside the request.
+
+    Called when the view is done (``mypack.Mypack``), before any after-request hook or
+    the request line: a connection that died meanwhile (the server restarted, an
+    administrator killed it) fails here, where mypack's handler still answers 503,
+    rather than in Flask's teardown, after the answer was already given as a 200.
+    Objects stay loaded (closing does not expire them), so hooks may still read
+    them. A request that never used the database costs nothing here.
+
+    :raise OperationalError: the connection died; it is invalidated, and the pool
+        replaces it.
+    """
+    if not session.registry.has():
+        return
+    try:
+        session.close()
+    except DBAPIError:
+        session().invalidate()
+        raise
+
+
+def release(session: scoped_session) -> None:
+    """Give the session's connection back whatever became of it; never raises.
+
+    For error handlers and the request's teardown: closing rolls back what is open,
+    and where that fails on a dead connection, the connection is invalidated instead.
+    """
+    if not session.registry.has():
+        return
+    try:
+        session.close()
+    except DBAPIError:
+        session().invalidate()
 
 
 #: Tries of a statement whose transaction a deadlock rolled back. InnoDB and PostgreSQL

@@ -35,8 +35,11 @@ def error_response(error: HTTPException, fields: dict | None = None):
         response = jsonify(error=body)
     else:
         bind_urls_for_refused_host()
+        # A server error's page names no account: loading the user may be what failed
+        # (the database is down), and would fail again here.
         response = current_app.make_response(
-            render_template("errors/error.html", error=error, status=status)
+            render_template("errors/error.html", error=error, status=status,
+                            account_nav=status < 500)
         )
     response.status_code = status
     # Keep headers the exception carries (Allow on 405, Retry-After on 429 ...).
@@ -85,15 +88,10 @@ def _validation_messages(error: HTTPException) -> dict | None:
 def handle_unexpected_error(error: Exception):
     # Flask has already logged the traceback; the client gets a generic body, and the
     # session is rolled back so the next request on this thread starts clean.
-    from sqlalchemy.exc import SQLAlchemyError
-
+    from mypack.database import release
     from mypack.extensions import db
 
-    try:
-        db.session.rollback()
-    except SQLAlchemyError:
-        # The connection itself failed (database down); the pool will replace it.
-        db.session.remove()
+    release(db.session)
     original = getattr(error, "original_exception", None) or error
     if isinstance(original, HTTPException):
         return error_response(original)
@@ -103,11 +101,11 @@ def handle_unexpected_error(error: Exception):
 def handle_database_unavailable(error: OperationalError):
     # Connection refused, server gone, statement timeout: the database, not the
     # request, is at fault, so the client gets a quick 503 it may retry.
-    from mypack.database import describe_error
+    from mypack.database import describe_error, release
     from mypack.extensions import db
 
     current_app.logger.error("database unavailable: %s", describe_error(error))
-    db.session.remove()
+    release(db.session)
     return error_response(ServiceUnavailable(
         "The service is briefly unavailable. Please try again shortly.",
         retry_after=DATABASE_RETRY_AFTER))

@@ -204,4 +204,4 @@ def test_a_servers_application_leaves_start_up_objects_to_no_collector(instance_
                             env={"PATH": "/usr/bin:/bin", "MYPACK_CONFIG": "testing"})
     assert result.returncode == 0, result.stderr
     name, frozen = result.stdout.split()
-    assert name == "Flask" and int(frozen) > 10_000
+    assert name == "Mypack" and int(frozen) > 10_000

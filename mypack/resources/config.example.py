@@ -50,6 +50,9 @@
 # DB_CONNECT_TIMEOUT = 5          # seconds to establish a connection
 # DB_STATEMENT_TIMEOUT = 15       # seconds per statement (PostgreSQL statement_timeout,
 #                                 # MySQL client read/write timeout)
+# DB_LOCK_TIMEOUT = 1             # seconds a statement waits for a lock, then 503
+#                                 # (PostgreSQL lock_timeout, MySQL innodb_lock_wait_timeout
+#                                 # and lock_wait_timeout)
 # DB_MYSQL_SQL_MODE = "TRADITIONAL"  # strict mode: no silent truncation
 #
 # Extra SQLAlchemy engine options, merged over the ones computed from the settings
