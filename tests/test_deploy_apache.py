@@ -6,6 +6,7 @@ owned by www-data, the vhost from ``mypack apache-config``.
 """
 
 import http.client
+import os
 import subprocess
 import threading
 import time
@@ -162,6 +163,36 @@ def test_broken_start_gives_503_and_one_log_line_then_a_touch_recovers(deployed,
         deployed.touch()
         wait_for_steady(apache.url + "/healthz", 200)
         assert apache.master_pid() == master, "Apache was restarted"
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_a_start_that_failed_for_a_healing_cause_recovers_without_a_reload(deployed):
+    apache = Apache(deployed)  # renders the vhost first (as root)
+    log = deployed.instance / "logs" / "mypack.log"
+    log.touch()
+    os.chown(log, 0, 0)  # as a command run as root once left it
+    try:
+        with apache:
+            wait_for_steady(apache.url + "/healthz", 503)
+            assert "log directory" in apache.error_log()
+            master = apache.master_pid()
+            chown_tree(deployed.instance)  # the operator's fix; no touch, no restart
+            wait_for_steady(apache.url + "/healthz", 200, timeout=30)
+            assert apache.master_pid() == master
+            assert "mypack started, after: mypack cannot start" in apache.error_log()
+    finally:
+        chown_tree(deployed.instance)
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_apache_config_run_as_root_leaves_the_log_to_the_service_user(deployed):
+    logs = deployed.instance / "logs"
+    for path in logs.glob("*mypack*"):
+        path.unlink()
+    with Apache(deployed) as apache:  # renders the vhost with mypack apache-config, as root
+        for path in logs.iterdir():
+            assert path.owner() == "www-data", f"{path} is {path.owner()}'s"
+        wait_for_steady(apache.url + "/healthz", 200)
 
 
 # --- deploy/deploy.sh ----------------------------------------------------------------------

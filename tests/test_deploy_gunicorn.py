@@ -1,6 +1,7 @@
 """mypack under gunicorn with the shipped deploy/gunicorn.conf.py and systemd units."""
 
 import collections
+import os
 import re
 import shlex
 import subprocess
@@ -17,9 +18,11 @@ from .servers import (
     assert_every_request_logged,
     assert_reloaded_cleanly,
     assert_served_behind_a_tls_proxy,
+    chown_tree,
     get,
     reload_under_load,
     wait_for_http,
+    wait_for_steady,
 )
 from .system import command
 
@@ -207,3 +210,19 @@ def test_logrotate_rotates_gunicorns_log_and_leaves_mypacks_alone(deployed, tmp_
     assert "gunicorn.log.1" in after and "Booting worker" in (logs / "gunicorn.log.1").read_text()
     assert [name for name in after if name.startswith("mypack.log")] == \
         [name for name in before if name.startswith("mypack.log")]
+
+
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_a_start_that_failed_for_a_healing_cause_recovers_without_a_reload(deployed):
+    log = deployed.instance / "logs" / "mypack.log"
+    log.touch()
+    os.chown(log, 0, 0)  # as a command run as root once left it
+    try:
+        with Gunicorn(deployed) as server:
+            wait_for_steady(server.url + "/healthz", 503)
+            master = server.master_pid()
+            chown_tree(deployed.instance)  # the operator's fix; no HUP, no restart
+            wait_for_steady(server.url + "/healthz", 200, timeout=30)
+            assert server.master_pid() == master
+    finally:
+        chown_tree(deployed.instance)
