@@ -101,8 +101,10 @@ class Config:
     # Seconds a statement waits for a lock (a locked table, a row another transaction
     # holds): mypack's own transactions hold theirs for milliseconds, so a longer wait
     # means something is stuck, and the request is answered 503 instead of holding a
-    # server thread (and /healthz behind it) for the whole statement timeout.
-    DB_LOCK_TIMEOUT = 1
+    # server thread (and /healthz behind it) for the whole statement timeout. Above
+    # PostgreSQL's deadlock_timeout (1 s): a deadlock is detected, and run again
+    # (database.commit_retrying_deadlocks), before the wait ends.
+    DB_LOCK_TIMEOUT = 2
     DB_MYSQL_SQL_MODE = "TRADITIONAL"
 
     # Logging (see mypack/logs.py). LOG_DIR None means <instance>/logs; "" disables
@@ -164,6 +166,10 @@ class Config:
     #: store such as "redis://127.0.0.1:6379" when several processes serve.
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    #: While that store is down (Redis stopped), count per process instead of failing
+    #: every login: Flask-Limiter's fallback, with one WARNING when it goes down and
+    #: one INFO when it is back. The lockout in the database holds either way.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     #: Flask-Login: "basic" marks a session non-fresh when the client changes.
     SESSION_PROTECTION = "basic"
     #: Seconds without a request after which a login ends; 0 for none.

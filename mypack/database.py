@@ -165,12 +165,10 @@ def release(session: scoped_session) -> None:
     For error handlers and the request's teardown: closing rolls back what is open,
     and where that fails on a dead connection, the connection is invalidated instead.
     """
-    if not session.registry.has():
-        return
     try:
-        session.close()
+        end_transaction(session)
     except DBAPIError:
-        session().invalidate()
+        pass  # the connection is invalidated; the pool replaces it
 
 
 #: Tries of a statement whose transaction a deadlock rolled back. InnoDB and PostgreSQL

@@ -441,6 +441,8 @@ class LoadResult:
     #: "<client>-<number>"), and the clients' names.
     answered_ids: list[str] = field(default_factory=list)
     clients: set[str] = field(default_factory=set)
+    #: Every answered request's status, by its X-Request-ID.
+    statuses: dict[str, int] = field(default_factory=dict)
 
     @property
     def failures(self) -> list:
@@ -502,6 +504,7 @@ class Load:
                 with self._lock:
                     self.result.responses.append(
                         (started, time.monotonic(), response.status, version))
+                    self.result.statuses[request_id] = response.status
                     if 200 <= response.status < 300:
                         self.result.answered_ids.append(request_id)
             except (OSError, http.client.HTTPException) as exc:
@@ -554,6 +557,21 @@ def assert_every_request_logged(deployment: Deployment, result: LoadResult) -> N
     assert not missing, f"{len(missing)} of {len(result.answered_ids)} requests not logged"
     assert len(logged) == len(set(logged)), "a request was logged twice"
     assert set(logged) <= set(result.answered_ids), "a request logged but never answered"
+
+
+_LOGGED_STATUS = re.compile(
+    r"\|((load-[0-9a-f]{8})-\d+)\|mypack\.request\|\S+ \S+ (\d{3}) ")
+
+
+def logged_statuses(deployment: Deployment, result: LoadResult) -> dict[str, int]:
+    """The status each of the load's requests has in its request line (mypack.log)."""
+    logged = {}
+    for path in sorted((deployment.instance / "logs").glob("mypack.log*")):
+        for request_id, client, status in _LOGGED_STATUS.findall(
+                path.read_text(errors="replace")):
+            if client in result.clients:
+                logged[request_id] = int(status)
+    return logged
 
 
 def assert_reloaded_cleanly(result: LoadResult, version: str, moment: float) -> None:

@@ -156,7 +156,7 @@ def test_postgres_engine_options(instance_path):
     assert options["pool_pre_ping"] is True
     assert options["pool_size"] == 5
     assert options["connect_args"]["connect_timeout"] == 5
-    assert options["connect_args"]["options"] == "-c statement_timeout=15000"
+    assert options["connect_args"]["options"] == "-c statement_timeout=15000 -c lock_timeout=2000"
 
 
 def test_mysql_engine_options(instance_path):
@@ -166,18 +166,20 @@ def test_mysql_engine_options(instance_path):
     assert options["pool_recycle"] == 3600 < 28800  # MySQL's default wait_timeout
     args = options["connect_args"]
     assert args["charset"] == "utf8mb4"
-    assert "sql_mode='TRADITIONAL'" in args["init_command"]
+    assert args["init_command"] == ("SET SESSION sql_mode='TRADITIONAL', "
+                                    "innodb_lock_wait_timeout=2, lock_wait_timeout=2")
     assert args["connect_timeout"] == 5 and args["read_timeout"] == 15
 
 
 def test_engine_options_are_overridable(instance_path):
     write_instance_config(instance_path, "DB_POOL_SIZE = 12\nDB_STATEMENT_TIMEOUT = 3\n"
+                                         "DB_LOCK_TIMEOUT = 2\n"
                                          "SQLALCHEMY_ENGINE_OPTIONS = {'echo_pool': True,"
                                          " 'connect_args': {'application_name': 'till'}}\n")
     settings = load_settings("postgres", instance_path, {"SECRET_KEY": STRONG_KEY})
     options = settings.values["SQLALCHEMY_ENGINE_OPTIONS"]
     assert options["pool_size"] == 12 and options["echo_pool"] is True
-    assert options["connect_args"]["options"] == "-c statement_timeout=3000"
+    assert options["connect_args"]["options"] == "-c statement_timeout=3000 -c lock_timeout=2000"
     assert options["connect_args"]["application_name"] == "till"
     assert "config.py" in settings.sources["SQLALCHEMY_ENGINE_OPTIONS"]
 

@@ -128,7 +128,7 @@ def test_a_cache_that_fails_is_bypassed(make_cached_app, caplog):
         item = db.session.scalar(select(MenuItem).where(MenuItem.name == "Ristretto"))
         service.mark_unavailable(item)  # committed although the cache cannot be emptied
         assert db.session.get(MenuItem, item.id).available is False
-    assert "could not empty the menu cache" in caplog.text
+    assert "the menu cache is unavailable" in caplog.text
 
 
 def test_a_shared_cache_is_emptied_for_every_process(make_cached_app, redis_url):
@@ -149,3 +149,30 @@ def test_a_shared_cache_is_emptied_for_every_process(make_cached_app, redis_url)
     finally:
         with first.app_context():
             cache.clear()
+
+
+def test_a_redis_outage_is_one_warning_and_reads_go_on(make_cached_app, redis_server, caplog):
+    """Redis stopped under the cache: every read is answered from the database, the log
+    says so once (no traceback per request), and the cache is used again once Redis
+    answers."""
+    app = make_cached_app(CACHE_TYPE="RedisCache", CACHE_REDIS_URL=redis_server.url)
+    upgrade(app)
+    seed(app)
+    client = app.test_client()
+    assert "Espresso" in names(client.get(URL))
+    redis_server.stop()
+    rename_behind_the_services(app, "Espresso", "Ristretto")
+    caplog.clear()
+    for _ in range(20):
+        assert "Ristretto" in names(client.get(URL))
+    warnings = [r for r in caplog.records if r.name == "mypack.outages"]
+    assert len(warnings) == 1 and warnings[0].levelname == "WARNING"
+    assert "the menu cache is unavailable (ConnectionError" in warnings[0].getMessage()
+    assert not any(r.exc_info for r in caplog.records)
+
+    redis_server.start()
+    app.extensions["mypack.menu_cache_outage"].retry_seconds = 0  # try again at once
+    assert "Ristretto" in names(client.get(URL))
+    assert "the menu cache answers again" in caplog.text
+    rename_behind_the_services(app, "Ristretto", "Lungo")
+    assert "Ristretto" in names(client.get(URL))  # kept in the cache again

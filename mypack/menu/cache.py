@@ -9,8 +9,10 @@ its path and query string: no database round trip, no serialisation. How fresh i
   "SimpleCache"``) and show the change within ``CACHE_DEFAULT_TIMEOUT`` seconds; a
   shared store (``"RedisCache"``) empties it for every process.
 - A request that may carry a login (an Authorization header, a session or remember
-  cookie) is never answered from the cache, so staff always read their own writes.
-- Only 200 answers are kept; a cache that fails is logged and bypassed.
+  cookie) is never answered from the cache, nor is its answer kept: staff always read
+  their own writes, and an answer with fields for staff only
+  (mypack.api.schemas.staff_only) is neither kept for nor served to anybody else.
+- Only 200 answers are kept; a cache that fails is bypassed (mypack.outages).
 
 The store is Flask-Caching's; the decorator is this module's own. Flask-Caching's
 ``cached`` inspects the view's signature twice per request and pickles the whole
@@ -22,16 +24,25 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import logging
 
 from flask import current_app, request
 from flask_login.config import COOKIE_NAME
 
 from mypack.extensions import cache
-
-logger = logging.getLogger(__name__)
+from mypack.outages import Outage
 
 KEY_PREFIX = "menu:"
+#: Where each app keeps what it knows of its store's health (mypack.outages).
+OUTAGE = "mypack.menu_cache_outage"
+
+
+def _outage() -> Outage:
+    """While the store (Redis) is down, reads skip it: one WARNING per outage, not a
+    traceback per request, and no wait for a connection on each."""
+    extensions = current_app.extensions
+    if OUTAGE not in extensions:
+        extensions[OUTAGE] = Outage("the menu cache", "answering from the database")
+    return extensions[OUTAGE]
 
 
 def may_have_login() -> bool:
@@ -55,14 +66,16 @@ def public_answer(view):
 
     @functools.wraps(view)
     def answer(*args, **kwargs):
-        if may_have_login():
+        outage = _outage()
+        if may_have_login() or not outage.available():
             return view(*args, **kwargs)
         key = _key()
         try:
             kept = cache.get(key)
-        except Exception:  # a cache outage must not fail the read: answer fresh
-            logger.exception("menu cache unavailable; answering from the database")
+        except Exception as error:  # a cache outage must not fail the read: answer fresh
+            outage.failed(error)
             return view(*args, **kwargs)
+        outage.succeeded()
         if kept is not None:
             body, headers = kept
             return current_app.response_class(body, headers=headers)
@@ -70,8 +83,8 @@ def public_answer(view):
         if response.status_code == 200 and not response.is_streamed:
             try:
                 cache.set(key, (response.get_data(), list(response.headers)))
-            except Exception:
-                logger.exception("could not keep a menu answer in the cache")
+            except Exception as error:
+                outage.failed(error)
         return response
 
     return answer
@@ -81,6 +94,7 @@ def menu_changed() -> None:
     """Forget the cached answers: call after a change to the menu is committed."""
     try:
         cache.clear()
-    except Exception:  # a cache outage must not fail a change that is committed
-        logger.exception("could not empty the menu cache; answers may be stale for "
-                         "up to CACHE_DEFAULT_TIMEOUT seconds")
+    except Exception as error:  # a cache outage must not fail a change that is committed
+        # Other processes may keep answers for up to CACHE_DEFAULT_TIMEOUT seconds; this
+        # one skips the cache until it answers again.
+        _outage().failed(error)

@@ -50,7 +50,7 @@
 # DB_CONNECT_TIMEOUT = 5          # seconds to establish a connection
 # DB_STATEMENT_TIMEOUT = 15       # seconds per statement (PostgreSQL statement_timeout,
 #                                 # MySQL client read/write timeout)
-# DB_LOCK_TIMEOUT = 1             # seconds a statement waits for a lock, then 503
+# DB_LOCK_TIMEOUT = 2             # seconds a statement waits for a lock, then 503
 #                                 # (PostgreSQL lock_timeout, MySQL innodb_lock_wait_timeout
 #                                 # and lock_wait_timeout)
 # DB_MYSQL_SQL_MODE = "TRADITIONAL"  # strict mode: no silent truncation
@@ -143,6 +143,7 @@
 # "redis://127.0.0.1:6379" (pip install redis).
 # RATELIMIT_STORAGE_URI = "memory://"
 # RATELIMIT_HEADERS_ENABLED = True
+# RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # store down: count per process meanwhile
 # A limit on every view besides, e.g. "600 per minute"; unset, only the login and
 # registration forms are limited and no other request pays for a limit check.
 # RATELIMIT_DEFAULT = None
