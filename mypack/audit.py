@@ -37,6 +37,25 @@ class AuditEvent(db.Model):
     detail: Mapped[str] = mapped_column(String(500), default="")
 
 
+#: What a client may make longer than its column: an address from X-Forwarded-For
+#: (a proxy passes on whatever it was given), an email typed at the login, a detail
+#: quoting a name.
+_CLIPPED = ("email", "ip", "request_id", "detail")
+
+
+def clip(text: str | None, column: str) -> str | None:
+    """``text`` cut to fit the audit column ``column``, marked with "…" where cut.
+
+    A row too long for its column would fail the statement (PostgreSQL, MySQL's
+    strict mode), and with it the login or change being recorded: the trail keeps
+    what fits instead.
+    """
+    length = AuditEvent.__table__.c[column].type.length
+    if text is None or len(text) <= length:
+        return text
+    return text[:length - 1] + "…"
+
+
 def _os_user() -> str:
     try:
         return getpass.getuser()
@@ -68,7 +87,10 @@ def record(event: str, user=None, email: str | None = None, detail: str = "") ->
         email=email if email is not None else getattr(user, "email", None),
         ip=request.remote_addr if has_request_context() else None,
         request_id=g.get("request_id") if has_request_context() else None,
-        detail=detail[:500],
+        detail=detail,
     )
+    for name in _CLIPPED:
+        setattr(entry, name, clip(getattr(entry, name), name))
     db.session.add(entry)
     return entry
+

@@ -1,9 +1,10 @@
 """Response hardening: proxy headers, HTTPS, security headers, private logged-in pages.
 
 ``init_app`` runs right after logging, so its HTTPS hook comes before every other
-``before_request`` hook (CSRF, rate limits, logins), and its header hook runs on
-every response Flask finishes: views, redirects, and the error pages, including the
-400 for a Host outside TRUSTED_HOSTS.
+``before_request`` hook (CSRF, rate limits, logins), then the refusal of requests no
+view can use (a NUL, a form field sent as a file, JSON mypack.api.parsing will not
+read), and its header hook runs on every response Flask finishes: views, redirects,
+and the error pages, including the 400 for a Host outside TRUSTED_HOSTS.
 
 What each response carries:
 
@@ -22,11 +23,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app, g, redirect, request
+from flask import Flask, current_app, g, redirect, request, session
 from werkzeug.exceptions import BadRequest, Forbidden, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from mypack.errors import error_response
+from mypack.api.parsing import StrictJSONProvider, has_json_body, json_body
+from mypack.errors import error_response, handle_http_error
 from mypack.exceptions import ConfigError
 
 #: ProxyFix's arguments and the settings that give them.
@@ -71,6 +73,9 @@ def init_app(app: Flask) -> None:
     if policy.force_https:
         app.before_request(require_https)
     app.before_request(refuse_nul_characters)
+    # Every JSON body is read strictly (mypack.api.parsing), by this hook first.
+    app.json = StrictJSONProvider(app)
+    app.before_request(refuse_unreadable_bodies)
     app.after_request(add_security_headers)
     app.after_request(keep_logged_in_responses_private)
     watch_logouts(app)
@@ -92,6 +97,26 @@ def refuse_nul_characters():
                       for value in (*request.form.values(), *request.form.keys()))
     if refused:
         return error_response(BadRequest("The request contains a NUL character."))
+    return None
+
+
+def refuse_unreadable_bodies():
+    """400 for a body no view could use, before authentication or the database.
+
+    - JSON that mypack.api.parsing refuses (too deep, a number no field holds, a NUL
+      or a lone surrogate in a string ...), on any path; the body stays parsed for
+      the view.
+    - A form field sent as a file part (multipart/form-data with a filename): no form
+      of the site takes a file, and one where a form expects text fails its
+      validators with a TypeError.
+    """
+    try:
+        if has_json_body():
+            json_body()
+        elif request.mimetype == "multipart/form-data" and request.files:
+            raise BadRequest("This site takes no files: send the form's fields as text.")
+    except BadRequest as refused:
+        return handle_http_error(refused)
     return None
 
 
@@ -124,7 +149,22 @@ def install_proxy_fix(app: Flask) -> None:
     """
     counts = proxy_fix_counts(app.config)
     if any(counts.values()):
-        app.wsgi_app = ProxyFix(app.wsgi_app, **counts)
+        inner = lower_case_scheme(app.wsgi_app) if counts["x_proto"] else app.wsgi_app
+        app.wsgi_app = ProxyFix(inner, **counts)
+
+
+def lower_case_scheme(wsgi_app):
+    """``wsgi_app``, seeing the request's scheme in lower case.
+
+    ProxyFix sets the scheme to X-Forwarded-Proto as the proxy wrote it; scheme names
+    are case-insensitive (RFC 3986, 3.1), but Flask knows a secure request by
+    ``"https"`` exactly, so ``HTTPS`` from a proxy would be redirected to https://
+    again and again, and get no HSTS.
+    """
+    def app(environ, start_response):
+        environ["wsgi.url_scheme"] = environ["wsgi.url_scheme"].lower()
+        return wsgi_app(environ, start_response)
+    return app
 
 
 def policy_from(config) -> Policy:
@@ -202,32 +242,47 @@ def keep_logged_in_responses_private(response):
 
 
 def had_logged_in_user() -> bool:
-    """Whether a logged-in user took part in this request (Flask-Login).
+    """Whether a logged-in user took part in this request (Flask-Login): one logged in
+    or out, or the request looked at its user (Flask-Login's ``user_accessed``) and
+    carried a login (a session that names a user, a remember cookie, credentials).
 
-    Only a user the request already loaded counts: loading one here would cost a
-    database query on every response (a second wait when the database is what
-    failed), run a request loader's credential check again on error responses, and
-    mark every anonymous session as read. A response that never looked at the user
-    does not depend on it. Flask-Login keeps the loaded user in ``g._login_user``.
+    A response that never looked at the user does not depend on it. The login is
+    judged from what the request carried, not from the loaded user: reading that
+    object may touch the database again (a second wait when the database is what
+    failed) or meet an object a failed transaction left expired and detached.
     """
     if not hasattr(current_app, "login_manager"):
         return False
-    if g.get("_mypack_logged_out"):
+    if g.get("_mypack_logged_out") or g.get("_mypack_logged_in"):
         return True
-    if "_login_user" not in g:
+    if not g.get("_mypack_user_accessed"):
         return False
-    from flask_login import current_user
+    from flask_login.config import COOKIE_NAME
 
-    return bool(current_user.is_authenticated)
+    return ("Authorization" in request.headers
+            or current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies
+            or (current_app.config["SESSION_COOKIE_NAME"] in request.cookies
+                and "_user_id" in session))
 
 
 def watch_logouts(app: Flask) -> None:
-    """Note each logout: it puts an anonymous user in place before the response is made."""
+    """Note each look at the user, each login and each logout: the response is the
+    user's even where the request carried no login, or no longer carries one."""
     try:
-        from flask_login import user_logged_out
+        from flask_login import user_accessed, user_logged_in, user_logged_out
     except ImportError:  # no login system installed: nobody logs in or out
         return
+    user_accessed.connect(_note_access, app)
+    user_logged_in.connect(_note_login, app)
     user_logged_out.connect(_note_logout, app)
+
+
+def _note_access(app: Flask, **extra: Any) -> None:
+    g._mypack_user_accessed = True
+
+
+def _note_login(app: Flask, **extra: Any) -> None:
+    g._mypack_logged_in = True
 
 
 def _note_logout(app: Flask, **extra: Any) -> None:

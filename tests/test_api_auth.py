@@ -3,6 +3,7 @@ CSRF, the token pages of the profile, and the API reference page."""
 
 import base64
 import hashlib
+import logging
 import re
 from datetime import timedelta
 
@@ -64,8 +65,8 @@ def test_token_lifecycle(site, client):
     assert listed.status_code == 200
     (shown,) = listed.json
     assert shown["id"] == made["id"] and shown["last_used_at"] is not None
-    assert set(shown) == {"id", "name", "prefix", "created_at", "expires_at", "last_used_at",
-                          "revoked"}
+    assert set(shown) == {"id", "name", "prefix", "scope", "created_at", "expires_at",
+                          "last_used_at", "revoked"}
     assert token not in listed.text and hashlib.sha256(token.encode()).hexdigest() \
         not in listed.text
 
@@ -286,3 +287,197 @@ def test_successful_basic_calls_are_not_limited(site, ada):
     client = site.test_client()
     assert all(client.get("/api/v1/me", headers=basic()).status_code == 200
                for _ in range(15))
+
+
+# --- bodies no view can read: a 400 before authentication (issue 16, item 9) -------------
+
+#: JSON the API refuses whole, whatever the endpoint: too deep, numbers no field can hold,
+#: strings no database stores, bytes that are not UTF-8, nothing at all.
+UNREADABLE_BODIES = {
+    "nested 10,000 deep": '{"name": ' + "[" * 10_000 + "]" * 10_000 + "}",
+    "nested 40 deep": '{"name": ' + "[" * 40 + "]" * 40 + "}",
+    "a float beyond a double": '{"name": "till", "expires_in_days": 1e999999}',
+    "a 100,000-digit integer": '{"name": "till", "expires_in_days": ' + "7" * 100_000 + "}",
+    "NaN": '{"name": "till", "expires_in_days": NaN}',
+    "-Infinity": '{"name": "till", "expires_in_days": -Infinity}',
+    "a NUL": '{"name": "till\\u0000"}',
+    "a lone surrogate": '{"name": "till\\ud800"}',
+    "a lone low surrogate in a key": '{"\\udc00name": "till"}',
+    "a NUL in a nested string": '{"lines": [{"item_id": 1, "quantity": 1, "x": "\\u0000"}]}',
+    "not UTF-8": b'{"name": "caf\xe9"}',
+}
+#: Every operation that reads a JSON body, as called and as documented.
+JSON_OPERATIONS = [
+    ("POST", "/api/v1/tokens", "/api/v1/tokens"),
+    ("POST", "/api/v1/orders", "/api/v1/orders"),
+    ("POST", "/api/v1/orders/1/status", "/api/v1/orders/{order_id}/status"),
+    ("POST", "/api/v1/items", "/api/v1/items"),
+    ("PATCH", "/api/v1/items/1", "/api/v1/items/{item_id}"),
+    ("POST", "/api/v1/suppliers", "/api/v1/suppliers"),
+    ("PATCH", "/api/v1/suppliers/1", "/api/v1/suppliers/{supplier_id}"),
+    ("PATCH", "/api/v1/users/1", "/api/v1/users/{user_id}"),
+]
+
+
+def audit_events(app) -> list[str]:
+    with app.app_context():
+        return list(db.session.scalars(text("SELECT event FROM audit_events ORDER BY id")))
+
+
+def error_records(caplog) -> list:
+    return [record for record in caplog.records if record.levelno >= logging.ERROR]
+
+
+@pytest.mark.parametrize("body", UNREADABLE_BODIES.values(), ids=UNREADABLE_BODIES)
+def test_unreadable_json_is_a_400_before_authentication(site, client, caplog, body):
+    recorded = audit_events(site)
+    for method, path, _ in JSON_OPERATIONS:
+        for headers in ({}, basic(), basic(password="Wrong-password-1")):
+            response = client.open(path, method=method, data=body,
+                                   headers={**headers, "Content-Type": "application/json"})
+            assert response.status_code == 400, (method, path, response.text[:300])
+            error = response.json["error"]
+            assert set(error) == {"status", "code", "message", "fields"}
+            assert error["code"] == "bad_request" and error["message"]
+    # Refused before the credentials were even checked: no failure counted, nothing
+    # logged above INFO (a client's mistake is no server error).
+    with site.app_context():
+        assert db.session.scalar(text("SELECT count(*) FROM login_throttles")) == 0
+    assert audit_events(site) == recorded
+    assert error_records(caplog) == []
+
+
+def test_a_refused_string_names_its_field(client):
+    response = client.post("/api/v1/tokens", data='{"name": "till\\u0000"}', headers={
+        **basic(), "Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json["error"]["fields"] == {"name": [
+        "Remove the NUL character or the lone surrogate."]}
+    nested = client.post("/api/v1/orders", headers=basic(), json={
+        "lines": [{"item_id": 1, "quantity": 1}, {"item_id": "\ud800", "quantity": 1}]})
+    assert nested.status_code == 400
+    assert list(nested.json["error"]["fields"]) == ["lines.1.item_id"]
+
+
+def test_an_empty_json_body_is_a_400(client):
+    # No body to refuse before authentication, but nothing a view can read either
+    # (where a customer may write at all).
+    for method, path, _ in JSON_OPERATIONS:
+        if path.startswith(("/api/v1/items", "/api/v1/suppliers")):
+            continue
+        response = client.open(path, method=method, data="", headers={
+            **basic(), "Content-Type": "application/json"})
+        assert response.status_code == 400, (method, path, response.text[:300])
+
+
+@pytest.mark.parametrize("depth", [1, 20])
+def test_reasonable_json_is_still_read(client, depth):
+    # Deep enough for any body the API takes (the schema refuses the extra field).
+    body = '{"name": "till", "x": ' + "[" * depth + "]" * depth + "}"
+    response = client.post("/api/v1/tokens", data=body, headers={
+        **basic(), "Content-Type": "application/json"})
+    assert response.status_code == 422 and list(response.json["error"]["fields"]) == ["x"]
+
+
+def test_bodies_that_may_be_400_document_it(client):
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    for method, _, documented in JSON_OPERATIONS:
+        assert "400" in paths[documented][method.lower()]["responses"], documented
+
+
+# --- values the database would refuse are refused first (issue 16, item 18) -------------
+
+@pytest.mark.parametrize("email", [
+    "a" * 250 + "@example.com",       # longer than the email column
+    "İ" * 200 + "@example.com",        # short enough, but twice as long in lower case
+    "ada\x00@example.com",            # PostgreSQL refuses NUL outright
+])
+def test_basic_credentials_no_account_can_have_are_a_401(make_app, database_url, caplog,
+                                                          email):
+    from tests.db_helpers import upgrade
+
+    app = make_app(SQLALCHEMY_DATABASE_URI=database_url)
+    upgrade(app)
+    client = app.test_client()
+    for response in (client.get("/api/v1/me", headers=basic(email, "x")),
+                     client.post("/api/v1/tokens", json={"name": "till"},
+                                 headers=basic(email, "x"))):
+        assert response.status_code == 401, response.text[:300]
+        assert response.json["error"]["status"] == 401
+    assert error_records(caplog) == []
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.mark.parametrize("days", [7.5, "7", True, None])
+def test_token_lifetimes_are_whole_numbers_as_numbers(client, days):
+    body = {"name": "till", "expires_in_days": days}
+    response = client.post("/api/v1/tokens", json=body, headers=basic())
+    if days is None:  # no expiry
+        assert response.status_code == 201 and response.json["expires_at"] is None
+        return
+    assert response.status_code == 422
+    assert list(response.json["error"]["fields"]) == ["expires_in_days"]
+
+
+def body_fields(schema: dict, where: str, components: dict):
+    """(where, name, schema) of each property a request body may send, nested ones
+    included."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        yield from body_fields(components[name], name, components)
+    for field, value in schema.get("properties", {}).items():
+        if not value.get("readOnly"):
+            yield where, field, value
+            yield from body_fields(value.get("items", value), where, components)
+
+
+def request_fields(spec: dict):
+    """(where, name, schema) of every field a request may send: the query parameters
+    and the request bodies' properties."""
+    components = spec["components"]["schemas"]
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if method == "parameters":  # the path's own: ids, bounded by the URL map
+                continue
+            for parameter in operation.get("parameters", ()):
+                if parameter["in"] == "query":
+                    yield path, parameter["name"], parameter["schema"]
+            for body in operation.get("requestBody", {}).get("content", {}).values():
+                yield from body_fields(body["schema"], path, components)
+
+
+def test_every_request_field_is_bounded(client):
+    # What the database would refuse is refused by validation first (a 422, not a
+    # 500 or a 503): text no longer than its column, whole numbers within range.
+    from mypack.menu.prices import PRICE_PATTERN
+
+    seen = 0
+    for where, name, schema in request_fields(client.get("/api/v1/openapi.json").json):
+        seen += 1
+        kind = schema.get("type")
+        if kind == "string" and "enum" not in schema and schema.get("pattern") != PRICE_PATTERN:
+            assert "maxLength" in schema, (where, name)
+        if kind == "integer":
+            assert "minimum" in schema and "maximum" in schema, (where, name)
+        if kind == "array":
+            assert "maxItems" in schema, (where, name)
+    assert seen > 30
+
+
+@pytest.mark.parametrize("schema, field, column", [
+    ("TokenCreate", "name", "api_tokens.name"),
+    ("Item", "name", "menu_items.name"),
+    ("ItemUpdate", "name", "menu_items.name"),
+    ("Supplier", "name", "suppliers.name"),
+    ("Supplier", "email", "suppliers.email"),
+    ("Supplier", "phone", "suppliers.phone"),
+    ("SupplierUpdate", "email", "suppliers.email"),
+    ("OrderCreate", "submission_key", "orders.submission_key"),
+])
+def test_text_fields_are_as_long_as_their_columns(client, schema, field, column):
+    table, name = column.split(".")
+    length = db.metadata.tables[table].c[name].type.length
+    spec = client.get("/api/v1/openapi.json").json
+    assert spec["components"]["schemas"][schema]["properties"][field]["maxLength"] == length

@@ -360,6 +360,21 @@ def test_order_totals_are_exact_on_every_backend(migrated_app):
     assert listed["items"][0]["total"] == "0.50"
 
 
+@pytest.mark.parametrize("key", ["my-key-\x00-0001", "my-key-\ud800-0001",
+                                 "my-key-\udfff\ud800-1"])
+def test_a_submission_key_no_database_stores_is_a_400_on_every_backend(migrated_app, key):
+    # PostgreSQL refuses NUL in text, MySQL cannot encode a lone surrogate, SQLite keeps
+    # both: the body is refused before any of them sees it, the same everywhere.
+    make_user(migrated_app, EMAILS["customer"])
+    add_items(migrated_app, ("Espresso", "2.50", True))
+    client = migrated_app.test_client()
+    before = order_state(migrated_app)
+    error = assert_error(client.post("/api/v1/orders", headers=auth("customer"), json={
+        "lines": [{"item_id": 1, "quantity": 1}], "submission_key": key}), 400)
+    assert list(error["fields"]) == ["submission_key"]
+    assert order_state(migrated_app) == before
+
+
 def test_placing_an_order_with_a_token_is_three_queries_and_the_lines(api, client):
     """Authentication, the items, the order and its lines: nothing per line, no reloads
     after the commit, and the token's last use written at most once a minute."""

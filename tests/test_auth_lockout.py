@@ -1,6 +1,7 @@
 """Brute force: per-email lockout in the database, per-client rate limits, roles
 (security bar 1, 2, 16), on SQLite, PostgreSQL and MySQL."""
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -18,6 +19,7 @@ from mypack.auth.roles import role_required
 from mypack.extensions import db
 
 from .auth_helpers import PASSWORD, logged_in, login, make_user, post_form
+from .system import ROOT
 
 WRONG = "Wrong-Password-1"
 
@@ -290,3 +292,63 @@ def test_the_lockout_holds_under_concurrency(migrated_app, make_app):
             AuditEvent.email == "ada@example.com")).all()
     assert events.count("login_failure") + events.count("login_success") == len(checked)
     assert events.count("lockout") == 1
+
+
+def test_logins_are_answered_while_the_shared_limit_store_is_down(instance_path, tmp_path,
+                                                                  redis_server):
+    """Redis (RATELIMIT_STORAGE_URI) stopped: the login form and Basic credentials are
+    answered, limits are counted per process meanwhile, with a WARNING and no traceback.
+    In a process of its own: the limiter is one per process and keeps its state."""
+    script = textwrap.dedent("""
+        import base64, json, logging, sys
+        import redis
+        from mypack import create_app
+        from mypack.auth import service
+        from tests.auth_helpers import PASSWORD, login
+        from tests.db_helpers import upgrade
+
+        records = []
+        class Keep(logging.Handler):
+            def emit(self, record):
+                records.append(record)
+        logging.getLogger().addHandler(Keep(logging.WARNING))
+        app = create_app("testing", sys.argv[1], RATELIMIT_STORAGE_URI=sys.argv[2],
+                         SQLALCHEMY_DATABASE_URI="sqlite:///" + sys.argv[3])
+        upgrade(app)
+        with app.app_context():
+            service.register("ada@example.com", "Ada", PASSWORD)
+        redis.Redis.from_url(sys.argv[2]).shutdown(nosave=True)
+
+        def basic(email, password):
+            token = base64.b64encode(f"{email}:{password}".encode()).decode()
+            return app.test_client().get("/api/v1/me",
+                                         headers={"Authorization": "Basic " + token})
+        print(json.dumps({
+            "basic": basic("ada@example.com", PASSWORD).status_code,
+            "form": login(app.test_client()).status_code,
+            "wrong": [basic(f"u{n}@example.com", "wrong").status_code for n in range(12)],
+            "warnings": [r.getMessage() for r in records],
+            "tracebacks": sum(bool(r.exc_info) for r in records),
+        }))
+    """)
+    result = subprocess.run([sys.executable, "-c", script, str(instance_path),
+                             redis_server.url, str(tmp_path / "limits.sqlite")],
+                            capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    answers = json.loads(result.stdout.splitlines()[-1])
+    assert answers["form"] == 302 and answers["basic"] == 200
+    # Counted in the process meanwhile: AUTH_RATE_LIMIT's 10 failures, then refused.
+    assert answers["wrong"] == [401] * 10 + [429, 429]
+    assert answers["tracebacks"] == 0
+    # One each from mypack (Basic, first) and Flask-Limiter (the form), not one a request.
+    [ours, flask_limiters] = answers["warnings"]
+    assert "the rate-limit store is unavailable" in ours
+    assert "falling back to in-memory storage" in flask_limiters
+
+
+@pytest.mark.parametrize("email", ["\u0130" * 200 + "@example.com", "ada\x1b@example.com"])
+def test_an_email_no_account_can_have_is_a_failed_login_not_a_500(migrated_app, email):
+    # "İ" lower-cases to two characters: 200 of them overflow the 254-character column.
+    response = login(migrated_app.test_client(), email=email, password=WRONG)
+    assert response.status_code == 200
+    assert "Invalid email or password" in response.text

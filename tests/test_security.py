@@ -1,11 +1,14 @@
 """Response hardening: security headers on every response, HTTPS, proxies, trusted hosts,
 private logged-in responses, and their `mypack check --deploy` ids."""
 
+import io
+import logging
 import shutil
 
 import pytest
 from flask import Flask, jsonify, request, session
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from sqlalchemy import select
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from mypack import create_app, security
@@ -14,7 +17,9 @@ from mypack.config import load_settings
 from mypack.exceptions import ConfigError
 from mypack.instance import write_secret_key
 
+from .auth_helpers import PASSWORD, csrf_token, login, make_user
 from .conftest import ROOT
+from .db_helpers import upgrade
 
 STRONG_KEY = "Qm8dT2xLw9Pz-" * 5
 # Production tests never reach a database: nothing here needs one.
@@ -200,6 +205,21 @@ def test_https_behind_a_proxy_needs_proxy_fix(production):
     assert response.headers["Strict-Transport-Security"] == ONE_YEAR_HSTS
 
 
+
+@pytest.mark.parametrize("proto", ["HTTPS", "Https", "hTTpS"])
+def test_the_forwarded_scheme_is_read_in_any_case(production, proto):
+    # Scheme names are case-insensitive (RFC 3986, 3.1): a proxy that says "HTTPS"
+    # must not get a redirect to https:// in answer, again and again.
+    app = production(PROXY_FIX_X_PROTO=1)
+    forwarded = {"X-Forwarded-Proto": proto}
+    response = app.test_client().get("/auth/login", headers=forwarded, base_url=PLAIN)
+    assert response.status_code == 200
+    assert response.headers["Strict-Transport-Security"] == ONE_YEAR_HSTS
+    assert app.test_client().get("/test/seen", headers=forwarded,
+                                 base_url=PLAIN).json["scheme"] == "https"
+    api = app.test_client().get("/api/v1/items/1", headers=forwarded, base_url=PLAIN)
+    assert api.status_code != 403  # not refused as plain HTTP
+
 # --- ProxyFix -----------------------------------------------------------------------------
 
 def seen_by_app(app, headers):
@@ -233,6 +253,30 @@ def test_forwarded_host_is_still_checked_against_trusted_hosts(production):
     assert response.status_code == 400
 
 
+
+def test_an_over_long_forwarded_address_fits_the_audit_log(make_app, database_url, caplog):
+    # One proxy trusted, which passes on whatever client address it was given: the
+    # audit log keeps what fits its column, on every backend, and the login goes on.
+    from mypack.audit import AuditEvent
+    from mypack.extensions import db
+
+    app = make_app(SQLALCHEMY_DATABASE_URI=database_url, PROXY_FIX_X_FOR=1)
+    upgrade(app)
+    make_user(app)
+    client = app.test_client()
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = "2001:db8::" + "7" * 5_000
+    assert login(client, password="Wrong-password-1").status_code == 200  # the form again
+    assert login(client).status_code == 302
+    with app.app_context():
+        events = db.session.execute(select(AuditEvent.event, AuditEvent.ip)
+                                    .order_by(AuditEvent.id)).all()
+        db.session.remove()
+        db.engine.dispose()
+    assert [event for event, _ in events] == ["register", "login_failure", "login_success"]
+    limit = AuditEvent.__table__.c.ip.type.length
+    assert all(len(ip) <= limit and ip.startswith("2001:db8::777") for _, ip in events[1:])
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
 @pytest.mark.parametrize("value", [-1, "1", True, 1.5, None])
 def test_a_bad_proxy_count_stops_create_app(make_app, value):
     with pytest.raises(ConfigError, match="PROXY_FIX_X_FOR must be the number of proxies"):
@@ -243,6 +287,30 @@ def test_a_bad_hsts_value_stops_create_app(make_app):
     with pytest.raises(ConfigError, match="HSTS_SECONDS must be a whole number"):
         make_app(HSTS_SECONDS="a year")
 
+
+
+# --- form fields sent as file parts ---------------------------------------------------------
+
+@pytest.mark.parametrize("path, data, field", [
+    ("/auth/login", {"email": "ada@example.com", "password": PASSWORD}, "email"),
+    ("/auth/login", {"email": "ada@example.com", "password": PASSWORD}, "password"),
+    ("/auth/register", {"email": "bob@example.com", "display_name": "Bob",
+                        "password": PASSWORD, "confirm": PASSWORD, "accept_terms": "y"},
+     "display_name"),
+    ("/auth/register", {"email": "bob@example.com", "display_name": "Bob",
+                        "password": PASSWORD, "confirm": PASSWORD, "accept_terms": "y"},
+     "accept_terms"),
+])
+def test_a_form_field_sent_as_a_file_part_is_a_400(site, caplog, path, data, field):
+    # No form of the site takes a file: a field that came as one (multipart/form-data
+    # with a filename) is refused before any form or login looks at it.
+    client = site.test_client()
+    data = {"csrf_token": csrf_token(client, path), **data,
+            field: (io.BytesIO(data[field].encode()), "field.txt")}
+    response = client.post(path, data=data, content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "file" in response.text
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 # --- trusted hosts ------------------------------------------------------------------------
 

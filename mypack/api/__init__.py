@@ -1,6 +1,10 @@
 """The JSON REST API under /api/v1, built with flask-smorest: marshmallow schemas
 validate requests and generate the OpenAPI document (/api/v1/openapi.json).
 
+Bodies are read with one strict JSON loader (mypack.api.parsing, before anything
+else looks at the request); each field then accepts only what its column stores
+(mypack.api.fields), so the database never refuses a value a request sent.
+
 Authentication: HTTP Basic (email and password, under the same lockout and rate
 limits as the login page) or ``Authorization: Bearer <token>``; a browser's session
 cookie works too, but then writes need the ``X-CSRFToken`` header. Every error has

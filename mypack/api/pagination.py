@@ -1,11 +1,11 @@
-"""Shared helpers of the API's resources: money, list pages (``page``, ``per_page``,
+"""Shared helpers of the API's resources: list pages (``page``, ``per_page``,
 ``links``, the ``Link`` header), sorting on allow-listed fields, and errors with
-per-field messages in the one error shape of mypack.errors.
+per-field messages in the one error shape of mypack.errors. The fields requests are
+read with are mypack.api.fields'.
 """
 
 from __future__ import annotations
 
-import decimal
 import math
 import re
 
@@ -14,91 +14,11 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import Select, func, select
 from werkzeug.exceptions import Conflict, UnprocessableEntity
 
-from mypack.database import MAX_ID
 from mypack.extensions import db
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
-MAX_PRICE = decimal.Decimal("10000")
-#: The largest id (the databases' 32-bit INTEGER): larger ones are unknown, never an overflow.
 _SORT_KEY = re.compile(r"^-?[a-z_]{1,40}$")
-
-
-# --- money ----------------------------------------------------------------------------------
-
-class Money(fields.Decimal):
-    """A price: dumped as a string with two decimals ("3.20"); loaded from a string or a
-    number with at most two decimals, 0 <= price < 10000 (never rounded)."""
-
-    default_error_messages = {
-        "places": "Use at most 2 decimal places.",
-        "range": "Must be at least 0 and less than 10000.",
-    }
-
-    def __init__(self, **kwargs):
-        metadata = {"type": "string", "pattern": r"^\d{1,4}(\.\d{1,2})?$", "example": "3.20",
-                    "description": "A price in a string with two decimals; requests may "
-                                   "send a number. 0 <= price < 10000.",
-                    **kwargs.pop("metadata", {})}
-        super().__init__(places=2, as_string=True, allow_nan=False, metadata=metadata,
-                         **kwargs)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise self.make_error("invalid")
-        try:
-            exact = decimal.Decimal(str(value).strip())
-        except (decimal.InvalidOperation, ValueError):
-            raise self.make_error("invalid") from None
-        if not exact.is_finite():
-            raise self.make_error("special")
-        if exact.as_tuple().exponent < -2:
-            raise self.make_error("places")
-        if not 0 <= exact < MAX_PRICE:
-            raise self.make_error("range")
-        return super()._deserialize(value, attr, data, **kwargs)
-
-
-class Id(fields.Integer):
-    """An id sent in JSON: a whole number (not a string) within the databases' range."""
-
-    def __init__(self, **kwargs):
-        super().__init__(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
-
-
-class Text(fields.String):
-    """A string without surrounding white space, control characters (PostgreSQL refuses
-    NUL outright; ``multiline`` text may have line breaks and tabs) or lone surrogates
-    (no database stores them)."""
-
-    LINE = r"[\x00-\x1f\x7f\ud800-\udfff]"
-    TEXT = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]"
-    default_error_messages = {"control": "Remove the control characters."}
-
-    def __init__(self, multiline: bool = False, blank: bool = True, **kwargs):
-        refused = self.TEXT if multiline else self.LINE
-        self._refused = re.compile(refused)
-        # Documented without the surrogates: JSON text holds them only as escapes.
-        shown = refused[1:-1].replace("\\ud800-\\udfff", "")
-        pattern = f"^[^{shown}]*$"
-        if not blank:  # something besides spaces
-            pattern = f"^[^{shown}]*[^{shown} ][^{shown}]*$"
-        metadata = {"pattern": pattern, **kwargs.pop("metadata", {})}
-        super().__init__(metadata=metadata, **kwargs)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        if self._refused.search(text):
-            raise self.make_error("control")
-        return text.strip(" \t\r\n")
-
-
-class Search(fields.String):
-    """A query's search text (a NUL is refused by mypack.security before it gets here)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(validate=validate.Length(max=100), metadata={
-            "description": "Part of the name, any case.", "pattern": "^[^\\x00]*$"}, **kwargs)
 
 
 # --- errors with fields ---------------------------------------------------------------------

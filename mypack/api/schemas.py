@@ -1,8 +1,13 @@
-"""Schemas shared by the API's resources: errors and list pages."""
+"""Schemas shared by the API's resources: errors, users, and fields for staff only."""
 
 from datetime import UTC
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, post_dump
+
+from mypack.api.auth import caller_is_staff
+
+#: How a staff-only field is documented (and marked, for tools: ``x-staff-only``).
+STAFF_ONLY = "Staff only: left out of the answer for other callers."
 
 
 class UTCDateTime(fields.DateTime):
@@ -46,3 +51,29 @@ class UserSchema(Schema):
     active = fields.Boolean(dump_only=True)
     email = fields.String(dump_only=True)
     created_at = UTCDateTime(dump_only=True)
+
+
+def staff_only(field: fields.Field) -> fields.Field:
+    """Mark a field of a :class:`StaffFieldsSchema` as shown to staff (and admins) only;
+    the OpenAPI document says so, and it is never required."""
+    description = field.metadata.get("description")
+    field.metadata.update({"x-staff-only": True, "description": " ".join(
+        filter(None, [STAFF_ONLY, description]))})
+    return field
+
+
+class StaffFieldsSchema(Schema):
+    """A schema whose :func:`staff_only` fields are left out for callers below staff.
+
+    Decided per answer from the logged-in caller, so such an answer depends on who
+    asks: it is private to them (mypack.security), and never kept in the public
+    menu's cache (mypack.menu.cache), which answers anonymous requests only.
+    """
+
+    @post_dump
+    def _leave_out_staff_fields(self, data: dict, **kwargs) -> dict:
+        if not caller_is_staff():
+            for name, field in self.dump_fields.items():
+                if field.metadata.get("x-staff-only"):
+                    data.pop(field.data_key or name, None)
+        return data

@@ -14,6 +14,8 @@ from mypack.extensions import db
 
 #: Roles from least to most rights; a role has the rights of those before it.
 ROLES = ("customer", "staff", "admin")
+#: API token scopes from least to most rights, likewise (mypack.auth.tokens).
+TOKEN_SCOPES = ("read", "write")
 
 
 def new_session_token() -> str:
@@ -88,6 +90,9 @@ class ApiToken(db.Model):
     """
 
     __tablename__ = "api_tokens"
+    __table_args__ = (
+        CheckConstraint("scope IN ('read', 'write')", name="scope"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
@@ -95,6 +100,10 @@ class ApiToken(db.Model):
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     #: The first characters, so a user can tell tokens apart in a list.
     prefix: Mapped[str] = mapped_column(String(12))
+    #: What the token may do (mypack.auth.tokens.SCOPES): ``read`` or ``write``. The
+    #: database's default is for rows written by code older than scopes (migration
+    #: 0005, a rolling deploy): such tokens could always write. New tokens name theirs.
+    scope: Mapped[str] = mapped_column(String(16), server_default="write")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]

@@ -8,6 +8,7 @@ callers turn into responses or messages in one place each.
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -75,6 +76,11 @@ def authenticate(email: str, password: str) -> User | None:
     :raise AccountInactive: right password, deactivated account.
     """
     email = normalize_email(email)
+    if not could_be_an_account(email):
+        # Nothing to look up or count: no account has it, and the database would
+        # refuse it in the throttle row (a 500). As slow as a wrong password.
+        waste_time_like_a_check(password)
+        return None
     user = _claim_attempt(email)
     if user is None:
         waste_time_like_a_check(password)
@@ -87,6 +93,17 @@ def authenticate(email: str, password: str) -> User | None:
         return user
     _login_failed(email, user)
     return None
+
+
+def could_be_an_account(email: str) -> bool:
+    """Whether a normalized email could be an account's at all: no longer than the
+    column (lower case may be longer: "İ" becomes two characters), and without a
+    control character (PostgreSQL refuses NUL outright)."""
+    return (len(email) <= User.__table__.c.email.type.length
+            and not _CONTROL_CHARACTER.search(email))
+
+
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _claim_attempt(email: str) -> User | None:

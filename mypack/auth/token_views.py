@@ -9,18 +9,25 @@ from __future__ import annotations
 from flask import abort, flash, make_response, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, StringField
+from wtforms import IntegerField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from mypack.auth import bp, tokens
 from mypack.auth.forms import PasswordForm, ProfileForm
 from mypack.database import utcnow
 
+#: How the pages name each scope.
+SCOPE_LABELS = {tokens.READ: "read only", tokens.WRITE: "read and write"}
+
 
 class TokenForm(FlaskForm):
     name = StringField("Token name", validators=[DataRequired(), Length(max=100)])
     expires_in_days = IntegerField("Expires after (days, empty for never)", validators=[
         Optional(), NumberRange(min=1, max=365)])
+    scope = SelectField("Scope", default=tokens.DEFAULT_SCOPE,
+                        choices=[SelectChoice(scope, SCOPE_LABELS[scope])
+                                 for scope in tokens.SCOPES])
 
 
 @bp.context_processor
@@ -31,7 +38,7 @@ def _token_helpers():
         return tokens.list_for(current_user)
 
     return {"api_tokens": api_tokens, "new_token_form": lambda: TokenForm(formdata=None),
-            "token_now": utcnow}
+            "token_now": utcnow, "token_scope_label": SCOPE_LABELS.get}
 
 
 @bp.post("/tokens")
@@ -42,7 +49,8 @@ def create_token():
     if not form.validate_on_submit():
         return render_template("auth/profile.html", form=ProfileForm(obj=current_user),
                                password_form=PasswordForm(formdata=None), token_form=form), 400
-    token, record = tokens.create(current_user, form.name.data, form.expires_in_days.data)
+    token, record = tokens.create(current_user, form.name.data, form.expires_in_days.data,
+                                  form.scope.data)
     response = make_response(render_template("auth/token_created.html", token=token,
                                              record=record))
     response.headers["Cache-Control"] = "no-store"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
@@ -17,16 +16,12 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from mypack.menu import CENT, service
+from mypack.menu import service
 from mypack.menu.models import CATEGORIES, MenuItem, Supplier
+from mypack.menu.prices import InvalidPrice, parse_price
 
 NAME_LENGTH = 100
 TEXT_LENGTH = 2000
-#: Prices are below this (and the Numeric(10, 2) column could hold far more).
-PRICE_LIMIT = Decimal("10000")
-#: Digits with at most one point (a minus only to say that prices are not negative);
-#: no exponent, "+", "_", "NaN" or "Infinity", which Decimal() would accept.
-PRICE_PATTERN = re.compile(r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 NAME_TAKEN = "Another supplier has this name."
 EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter an email address.")
 
@@ -56,29 +51,20 @@ def optional_id(value) -> int | None:
 
 
 class PriceField(StringField):
-    """A price in the form's text: a Decimal with at most two places, from 0 up to
-    below PRICE_LIMIT, as ``data``; anything else is the field's error."""
+    """A price in the form's text, as mypack.menu.prices reads it (the API's rule):
+    a Decimal with two places as ``data``; anything else is the field's error."""
 
     def process_formdata(self, valuelist):
         if not valuelist:
             return
-        text = valuelist[0].strip()
+        text = valuelist[0]
         self.data = None
-        if not text:
+        if not text.strip():
             raise ValueError("Enter a price.")
-        if len(text) > 20 or not PRICE_PATTERN.fullmatch(text):
-            raise ValueError("Enter a price such as 3.20.")
         try:
-            value = Decimal(text)
-        except InvalidOperation:
-            raise ValueError("Enter a price such as 3.20.") from None
-        if value < 0:
-            raise ValueError("The price cannot be negative.")
-        if value >= PRICE_LIMIT:
-            raise ValueError(f"The price must be below {PRICE_LIMIT}.")
-        if value != value.quantize(CENT):
-            raise ValueError("A price has at most two decimal places.")
-        self.data = abs(value.quantize(CENT))  # abs: "-0" is 0.00, not -0.00
+            self.data = parse_price(text)
+        except InvalidPrice as error:
+            raise ValueError(str(error)) from None
 
     def pre_validate(self, form):
         if self.data is None and not self.process_errors:

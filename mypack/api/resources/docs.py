@@ -11,7 +11,8 @@ import json
 
 import flask
 from flask import render_template
-from flask_smorest import Blueprint
+
+from mypack.api.parsing import Blueprint
 
 blp = Blueprint("api_docs", __name__, url_prefix="/api/v1/docs",
                 description="This reference, as HTML")

@@ -3,27 +3,25 @@
 from __future__ import annotations
 
 from flask import abort
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import Select, func
 
 from mypack.api.auth import require
+from mypack.api.fields import Id, Money, Search, Text, fits
 from mypack.api.pagination import (
-    Id,
-    Money,
     PageArgsSchema,
-    Search,
-    Text,
     field_error,
     page_schema,
     paginate,
     sort_clauses,
     sort_field,
 )
+from mypack.api.parsing import Blueprint
 from mypack.api.schemas import UTCDateTime, error_responses
 from mypack.extensions import db
 from mypack.menu import service
 from mypack.menu.cache import public_answer
+from mypack.menu.forms import TEXT_LENGTH
 from mypack.menu.models import CATEGORIES, MenuItem, Supplier
 
 blp = Blueprint("api_items", __name__, url_prefix="/api/v1/items",
@@ -43,9 +41,10 @@ class ItemSchema(Schema):
     """An item on the menu."""
 
     id = fields.Integer(dump_only=True)
-    name = Text(blank=False, required=True, validate=validate.Length(min=1, max=100))
+    name = Text(blank=False, required=True, validate=fits(MenuItem.name, min=1))
     category = fields.String(required=True, validate=validate.OneOf(CATEGORIES))
-    description = Text(multiline=True, load_default="", validate=validate.Length(max=2000))
+    description = Text(multiline=True, load_default="",
+                       validate=validate.Length(max=TEXT_LENGTH))
     price = Money(required=True)
     available = fields.Boolean(load_default=True)
     supplier_id = Id(load_default=None, allow_none=True)
@@ -56,9 +55,9 @@ class ItemSchema(Schema):
 class ItemUpdateSchema(Schema):
     """The fields of an item to change; the others stay."""
 
-    name = Text(blank=False, validate=validate.Length(min=1, max=100))
+    name = Text(blank=False, validate=fits(MenuItem.name, min=1))
     category = fields.String(validate=validate.OneOf(CATEGORIES))
-    description = Text(multiline=True, validate=validate.Length(max=2000))
+    description = Text(multiline=True, validate=validate.Length(max=TEXT_LENGTH))
     price = Money()
     available = fields.Boolean()
     supplier_id = Id(allow_none=True)
@@ -136,7 +135,7 @@ def list_items(args):
 
 
 @blp.route("", methods=["POST"])
-@require("staff")
+@require("staff", scope="write")
 @blp.arguments(ItemSchema)
 @blp.response(201, ItemSchema)
 @error_responses(blp, 400, 401, 403, 409, 415, 422)
@@ -157,7 +156,7 @@ def read_item(item_id):
 
 
 @blp.route("/<int:item_id>", methods=["PATCH"])
-@require("staff")
+@require("staff", scope="write")
 @blp.arguments(ItemUpdateSchema)
 @blp.response(200, ItemSchema)
 @error_responses(blp, 400, 401, 403, 404, 409, 415, 422)
@@ -172,7 +171,7 @@ def update_item(data, item_id):
 
 
 @blp.route("/<int:item_id>", methods=["DELETE"])
-@require("staff")
+@require("staff", scope="write")
 @blp.response(204)
 @error_responses(blp, 401, 403, 404, 409)
 def delete_item(item_id):

@@ -1,9 +1,9 @@
 """``/api/v1/me``: the caller."""
 
 from flask_login import current_user
-from flask_smorest import Blueprint
 
 from mypack.api.auth import require
+from mypack.api.parsing import Blueprint
 from mypack.api.schemas import UserSchema, error_responses
 
 blp = Blueprint("api_me", __name__, url_prefix="/api/v1/me", description="The caller")

@@ -8,15 +8,13 @@ import secrets
 
 from flask import abort
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from mypack.api.auth import require
+from mypack.api.fields import NO_NUL, Id, Money, fits
 from mypack.api.pagination import (
-    Id,
-    Money,
     PageArgsSchema,
     field_error,
     page_schema,
@@ -24,6 +22,7 @@ from mypack.api.pagination import (
     sort_clauses,
     sort_field,
 )
+from mypack.api.parsing import Blueprint
 from mypack.api.schemas import UTCDateTime, error_responses
 from mypack.extensions import db
 from mypack.orders import service
@@ -71,7 +70,8 @@ class OrderCreateSchema(Schema):
 
     lines = fields.List(fields.Nested(OrderLineCreateSchema), required=True,
                         validate=validate.Length(min=1, max=service.MAX_LINES))
-    submission_key = fields.String(validate=validate.Length(min=8, max=64), metadata={
+    submission_key = fields.String(validate=fits(Order.submission_key, min=8), metadata={
+        "pattern": NO_NUL,
         "description": "Your own unique key: sending it again returns the same order "
                        "instead of placing another."})
 
@@ -126,10 +126,10 @@ def list_orders(args):
 
 
 @blp.route("", methods=["POST"])
-@require()
+@require(scope="write")
 @blp.arguments(OrderCreateSchema)
 @blp.response(201, OrderSchema)
-@error_responses(blp, 400, 401, 409, 415, 422)
+@error_responses(blp, 400, 401, 403, 409, 415, 422)
 def create_order(data):
     """Place an order at today's prices. The same ``submission_key`` again returns the
     order it placed. Malformed lines are a 422; an unknown or unavailable item, or more
@@ -158,7 +158,7 @@ def read_order(order_id):
 
 
 @blp.route("/<int:order_id>/status", methods=["POST"])
-@require()
+@require(scope="write")
 @blp.arguments(StatusChangeSchema)
 @blp.response(200, OrderSchema)
 @error_responses(blp, 400, 401, 403, 404, 409, 415, 422)

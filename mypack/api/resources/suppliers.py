@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 from flask import abort
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 
 from mypack.api.auth import require
+from mypack.api.fields import Search, Text, fits
 from mypack.api.pagination import (
     PageArgsSchema,
-    Search,
-    Text,
     field_error,
     page_schema,
     paginate,
     sort_clauses,
     sort_field,
 )
+from mypack.api.parsing import Blueprint
 from mypack.api.resources.items import ItemPageSchema, ItemQueryArgsSchema, item_list
-from mypack.api.schemas import error_responses
+from mypack.api.schemas import StaffFieldsSchema, error_responses, staff_only
 from mypack.extensions import db
 from mypack.menu import service
+from mypack.menu.forms import TEXT_LENGTH
 from mypack.menu.models import MenuItem, Supplier
 
 blp = Blueprint("api_suppliers", __name__, url_prefix="/api/v1/suppliers",
@@ -33,27 +33,30 @@ SORTABLE = {"id": Supplier.id, "name": func.lower(Supplier.name)}
 #: An email address, or none: the menu form's rule, without control characters.
 #: (No \s: Python's and the ECMA regexes of OpenAPI clients differ on what it covers.)
 EMAIL = r"^([^@ \x00-\x1f\x7f-\x9f]+@[^@ \x00-\x1f\x7f-\x9f]+\.[^@ \x00-\x1f\x7f-\x9f]+)?$"
-EMAIL_CHECKS = [validate.Length(max=254),
+EMAIL_CHECKS = [fits(Supplier.email),
                 validate.Regexp(EMAIL, error="Enter an email address (or nothing).")]
 
 
-class SupplierSchema(Schema):
-    """A supplier, with its business contacts."""
+class SupplierSchema(StaffFieldsSchema):
+    """A supplier; its business contacts (email, phone, notes) for staff only, as on
+    the pages: the public menu needs only its name."""
 
     id = fields.Integer(dump_only=True)
-    name = Text(blank=False, required=True, validate=validate.Length(min=1, max=100))
-    email = Text(load_default="", validate=EMAIL_CHECKS, metadata={"pattern": EMAIL})
-    phone = Text(load_default="", validate=validate.Length(max=40))
-    notes = Text(multiline=True, load_default="", validate=validate.Length(max=2000))
+    name = Text(blank=False, required=True, validate=fits(Supplier.name, min=1))
+    email = staff_only(Text(load_default="", validate=EMAIL_CHECKS,
+                            metadata={"pattern": EMAIL}))
+    phone = staff_only(Text(load_default="", validate=fits(Supplier.phone)))
+    notes = staff_only(Text(multiline=True, load_default="",
+                            validate=validate.Length(max=TEXT_LENGTH)))
 
 
 class SupplierUpdateSchema(Schema):
     """The fields of a supplier to change; the others stay."""
 
-    name = Text(blank=False, validate=validate.Length(min=1, max=100))
+    name = Text(blank=False, validate=fits(Supplier.name, min=1))
     email = Text(validate=EMAIL_CHECKS, metadata={"pattern": EMAIL})
-    phone = Text(validate=validate.Length(max=40))
-    notes = Text(multiline=True, validate=validate.Length(max=2000))
+    phone = Text(validate=fits(Supplier.phone))
+    notes = Text(multiline=True, validate=validate.Length(max=TEXT_LENGTH))
 
 
 class SupplierQueryArgsSchema(PageArgsSchema):
@@ -105,7 +108,7 @@ def list_suppliers(args):
 
 
 @blp.route("", methods=["POST"])
-@require("staff")
+@require("staff", scope="write")
 @blp.arguments(SupplierSchema)
 @blp.response(201, SupplierSchema)
 @error_responses(blp, 400, 401, 403, 409, 415, 422)
@@ -138,7 +141,7 @@ def supplier_items(args, supplier_id):
 
 
 @blp.route("/<int:supplier_id>", methods=["PATCH"])
-@require("staff")
+@require("staff", scope="write")
 @blp.arguments(SupplierUpdateSchema)
 @blp.response(200, SupplierSchema)
 @error_responses(blp, 400, 401, 403, 404, 409, 415, 422)
@@ -152,7 +155,7 @@ def update_supplier(data, supplier_id):
 
 
 @blp.route("/<int:supplier_id>", methods=["DELETE"])
-@require("staff")
+@require("staff", scope="write")
 @blp.arguments(SupplierDeleteArgsSchema, location="query")
 @blp.response(204)
 @error_responses(blp, 401, 403, 404, 409, 422)

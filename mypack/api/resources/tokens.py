@@ -1,20 +1,25 @@
 """``/api/v1/tokens``: the caller's API tokens (Bearer authentication).
 
 The token itself is answered once, when it is made; lists show its name, its first
-characters and its dates, never the token or its digest.
+characters, its scope and its dates, never the token or its digest.
+
+Scopes (mypack.auth.tokens): a ``read`` token may only read, so it can neither make
+nor revoke tokens; a ``write`` token may make tokens of its scope or less, and revoke
+any token of its user, as the user may with their password.
 """
 
 from types import SimpleNamespace
 
 from flask import abort
 from flask_login import current_user
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from mypack.api.auth import require
-from mypack.api.pagination import Text
+from mypack.api.auth import require, token_scope
+from mypack.api.fields import Text, fits
+from mypack.api.parsing import Blueprint
 from mypack.api.schemas import UTCDateTime, error_responses
 from mypack.auth import tokens
+from mypack.auth.models import ApiToken
 
 blp = Blueprint("api_tokens", __name__, url_prefix="/api/v1/tokens",
                 description="The caller's API tokens")
@@ -27,6 +32,10 @@ class TokenSchema(Schema):
     name = fields.String(dump_only=True)
     prefix = fields.String(dump_only=True, metadata={
         "description": "The token's first characters, to tell tokens apart."})
+    scope = fields.String(dump_only=True, metadata={
+        "enum": list(tokens.SCOPES),
+        "description": "What the token may do: read (GET only) or write (whatever the "
+                       "user's role may)."})
     created_at = UTCDateTime(dump_only=True)
     expires_at = UTCDateTime(dump_only=True, allow_none=True)
     last_used_at = UTCDateTime(dump_only=True, allow_none=True)
@@ -35,11 +44,17 @@ class TokenSchema(Schema):
 
 
 class TokenCreateSchema(Schema):
-    """What a new token is called and how long it lives (default: until revoked)."""
+    """What a new token is called, how long it lives (default: until revoked) and what it
+    may do (default: read)."""
 
-    name = Text(blank=False, required=True, validate=validate.Length(min=1, max=100))
-    expires_in_days = fields.Integer(load_default=None, allow_none=True,
+    name = Text(blank=False, required=True, validate=fits(ApiToken.name, min=1))
+    expires_in_days = fields.Integer(load_default=None, allow_none=True, strict=True,
                                      validate=validate.Range(min=1, max=365))
+    scope = fields.String(load_default=tokens.DEFAULT_SCOPE,
+                          validate=validate.OneOf(tokens.SCOPES), metadata={
+                              "description": "read (the default): GET only; write: whatever "
+                                             "the user's role may. A token makes tokens of "
+                                             "its own scope or less."})
 
 
 class TokenCreatedSchema(TokenSchema):
@@ -60,21 +75,32 @@ def list_tokens():
 @blp.route("", methods=["POST"])
 @blp.arguments(TokenCreateSchema)
 @blp.response(201, TokenCreatedSchema)
-@error_responses(blp, 401, 422)
-@require()
+@error_responses(blp, 400, 401, 403, 422)
+@require(scope=tokens.WRITE)
 def create_token(data):
-    """Make a token; the answer is the only time the token is shown."""
-    token, record = tokens.create(current_user, data["name"], data["expires_in_days"])
+    """Make a token; the answer is the only time the token is shown.
+
+    A token makes tokens of its own scope or less (403).
+    """
+    try:
+        token, record = tokens.create(current_user, data["name"], data["expires_in_days"],
+                                      data["scope"], within=token_scope())
+    except tokens.ScopeTooWide as error:
+        abort(403, str(error))
     shown = {name: getattr(record, name) for name in (
-        "id", "name", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")}
+        "id", "name", "prefix", "scope", "created_at", "expires_at", "last_used_at",
+        "revoked_at")}
     return SimpleNamespace(**shown, token=token)
 
 
 @blp.route("/<int:token_id>", methods=["DELETE"])
 @blp.response(204)
-@error_responses(blp, 401, 404)
-@require()
+@error_responses(blp, 401, 403, 404)
+@require(scope=tokens.WRITE)
 def revoke_token(token_id):
-    """Revoke one of the caller's tokens (another user's is not found)."""
+    """Revoke one of the caller's tokens (another user's is not found).
+
+    Any of them, this one included, as with the user's password.
+    """
     if tokens.revoke(current_user, token_id) is None:
         abort(404, "No such token.")

@@ -5,12 +5,12 @@ their role and stays active: 409) and its audit events.
 """
 
 from flask import abort
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from mypack.api.auth import require
 from mypack.api.pagination import PageArgsSchema, page_schema, paginate
+from mypack.api.parsing import Blueprint
 from mypack.api.schemas import UserSchema, error_responses
 from mypack.auth import service
 from mypack.auth.models import ROLES, User
@@ -58,8 +58,8 @@ def get_user(user_id):
 @blp.route("/<int:user_id>", methods=["PATCH"])
 @blp.arguments(UserPatchSchema)
 @blp.response(200, UserSchema)
-@error_responses(blp, 401, 403, 404, 409, 422)
-@require("admin")
+@error_responses(blp, 400, 401, 403, 404, 409, 422)
+@require("admin", scope="write")
 def update_user(data, user_id):
     """Change a user's role or active flag (409: the last active admin keeps both).
 

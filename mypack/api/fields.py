@@ -1,0 +1,101 @@
+"""The fields API requests are read with: each accepts only what its column stores.
+
+A value the database would refuse (too long, out of range, the wrong type) is a 422
+from validation, before any statement runs: a refused statement would otherwise
+reach the client as a 500, or as a 503 where the driver calls it an OperationalError
+(MariaDB's strict mode). So every text field's ``Length`` comes from its column
+(:func:`fits`), and every whole number has a ``Range`` within its column's type.
+"""
+
+from __future__ import annotations
+
+import re
+
+from marshmallow import ValidationError, fields, validate
+
+from mypack.database import MAX_ID
+from mypack.menu.prices import PRICE_PATTERN, InvalidPrice, parse_price, price_text
+
+#: The pattern of a string without NUL (every JSON body's strings: mypack.api.parsing),
+#: for string fields with no pattern of their own.
+NO_NUL = "^[^\\x00]*$"
+
+
+def column_length(attribute) -> int:
+    """The length of a model attribute's text column: ``MenuItem.name`` is 100.
+
+    :raise ValueError: the column has no length (TEXT): give the limit yourself.
+    """
+    length = getattr(attribute.expression.type, "length", None)
+    if not length:
+        raise ValueError(f"{attribute} has no length; give a Length of its own")
+    return length
+
+
+def fits(attribute, min: int | None = None) -> validate.Length:
+    """A ``Length`` validator as long as ``attribute``'s column allows."""
+    return validate.Length(min=min, max=column_length(attribute))
+
+
+class Money(fields.Decimal):
+    """A price: dumped as a string with two decimals ("3.20"); loaded from a string
+    that matches the documented pattern (mypack.menu.prices, the staff forms' rule
+    too), or from a number that written out would."""
+
+    def __init__(self, **kwargs):
+        metadata = {"type": "string", "pattern": PRICE_PATTERN, "example": "3.20",
+                    "description": "A price in a string with two decimals; requests may "
+                                   "send a number. 0 <= price < 10000.",
+                    **kwargs.pop("metadata", {})}
+        super().__init__(places=2, as_string=True, allow_nan=False, metadata=metadata,
+                         **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise self.make_error("invalid")
+        try:
+            return parse_price(value if isinstance(value, str) else price_text(value))
+        except InvalidPrice as error:  # its message says what to fix
+            raise ValidationError(str(error)) from None
+
+
+class Id(fields.Integer):
+    """An id sent in JSON: a whole number (not a string) within the databases' range."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+class Text(fields.String):
+    """A string without surrounding white space, control characters (PostgreSQL refuses
+    NUL outright; ``multiline`` text may have line breaks and tabs) or lone surrogates
+    (no database stores them)."""
+
+    LINE = r"[\x00-\x1f\x7f\ud800-\udfff]"
+    TEXT = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]"
+    default_error_messages = {"control": "Remove the control characters."}
+
+    def __init__(self, multiline: bool = False, blank: bool = True, **kwargs):
+        refused = self.TEXT if multiline else self.LINE
+        self._refused = re.compile(refused)
+        # Documented without the surrogates: JSON text holds them only as escapes.
+        shown = refused[1:-1].replace("\\ud800-\\udfff", "")
+        pattern = f"^[^{shown}]*$"
+        if not blank:  # something besides spaces
+            pattern = f"^[^{shown}]*[^{shown} ][^{shown}]*$"
+        metadata = {"pattern": pattern, **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if self._refused.search(text):
+            raise self.make_error("control")
+        return text.strip(" \t\r\n")
+
+
+class Search(fields.String):
+    """A query's search text (a NUL is refused by mypack.security before it gets here)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(validate=validate.Length(max=100), metadata={
+            "description": "Part of the name, any case.", "pattern": NO_NUL}, **kwargs)
