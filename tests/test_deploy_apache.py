@@ -99,6 +99,10 @@ def test_touch_reload_lets_slow_requests_finish(deployed, server):
     # than mod_wsgi's default 5 s shutdown-timeout; the shipped vhost allows 30 s.
     hold_seconds = 8
     slow_results = []
+    # Here a lock wait stands for a slow request: let it wait longer than the hold
+    # (DB_LOCK_TIMEOUT would otherwise answer it 503 after 2 s).
+    with open(deployed.instance / "config.py", "a") as config:
+        config.write("DB_LOCK_TIMEOUT = 30\n")
 
     def slow_request():
         slow_results.append(get(apache.url + "/readyz", timeout=60))

@@ -85,12 +85,14 @@ def test_workers_recycled_under_load_fail_no_request(deployed):
     server.env.update(MYPACK_GUNICORN_MAX_REQUESTS="300",
                       MYPACK_GUNICORN_MAX_REQUESTS_JITTER="150")
     with server, Load(server.url, clients=20) as load:
-        deadline = time.monotonic() + 30
-        while server.log.read_text().count("Autorestarting worker") < 4:
+        # At least 4 recycles and 1,200 answers: with a jitter, 4 recycles alone may
+        # come after as few as 600 requests.
+        deadline = time.monotonic() + 60
+        while (server.log.read_text().count("Autorestarting worker") < 4
+               or len(load.result.responses) <= 1200):
             assert time.monotonic() < deadline, "no worker was recycled"
             time.sleep(0.2)
     assert not load.result.failures, load.result.failures[:5]
-    assert len(load.result.responses) > 1200
     # A recycled worker writes the lines it held before it exits.
     assert_every_request_logged(deployed, load.result)
 
