@@ -632,3 +632,19 @@ def test_supplier_names_unique_on_every_backend(migrated_app):
         assert_error(client.post("/api/v1/suppliers", headers=auth("staff"),
                                  json={"name": name}), 409)
     assert client.get("/api/v1/suppliers").get_json()["total"] == 1
+
+
+def test_every_documented_error_response_is_the_shape_sent(client):
+    """The ``default`` and 422 responses every operation documents are mypack's one
+    error shape, which is what a real error answer is (flask-smorest's own error
+    schema, code/status/message/errors, is never sent)."""
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert "Error" not in spec["components"]["schemas"]
+    for name in ("DEFAULT_ERROR", "UNPROCESSABLE_ENTITY"):
+        schema = spec["components"]["responses"][name]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": "#/components/schemas/ErrorResponse"}, name
+    body = spec["components"]["schemas"]["ErrorResponse"]
+    assert body["required"] == ["error"]
+    answer = client.get("/api/v1/items/999999").get_json()
+    assert set(answer) == {"error"}
+    assert set(answer["error"]) == set(spec["components"]["schemas"]["ErrorBody"]["properties"])

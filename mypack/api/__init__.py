@@ -19,6 +19,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import UnsupportedMediaType
 
 from mypack import __version__
+from mypack.api.schemas import ErrorResponse
 from mypack.extensions import csrf
 
 PREFIX = "/api/v1"
@@ -27,7 +28,11 @@ WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 class MypackApi(Api):
     """flask-smorest's Api, leaving error responses to mypack.errors (one shape, and
-    HTML pages for the rest of the site)."""
+    HTML pages for the rest of the site), and documenting that shape: the ``default``
+    and 422 responses of every operation are mypack's ``{"error": {...}}``, not
+    flask-smorest's own error schema, which mypack never sends."""
+
+    ERROR_SCHEMA = ErrorResponse
 
     def _register_error_handlers(self):
         pass
