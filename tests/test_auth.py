@@ -625,3 +625,16 @@ def test_a_login_is_five_statements(site, failures_before):
             "csrf_token": token, "email": "ada@example.com", "password": PASSWORD})
     assert response.status_code == 302
     assert len(statements) == 5, statements
+
+
+@pytest.mark.parametrize("email", ["ada\x1b[31m@example.com", "ada@exam\x07ple.com"])
+def test_emails_with_control_characters_are_refused(site, email):
+    from mypack.auth import service
+
+    client = site.test_client()
+    response = post_form(client, "/auth/register", {
+        "email": email, "display_name": "Ada", "password": PASSWORD, "confirm": PASSWORD},
+        token_from="/auth/register")
+    assert response.status_code == 400 and "Enter an email address." in response.text
+    with site.app_context(), pytest.raises(service.AccountError, match="control characters"):
+        service.register(email, "Ada", PASSWORD)

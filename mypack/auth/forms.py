@@ -7,7 +7,9 @@ from wtforms.validators import DataRequired, EqualTo, Length, Regexp, Validation
 from mypack.auth import names
 from mypack.auth.passwords import MAX_LENGTH, password_problem
 
-EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter an email address.")
+# No spaces and no control characters (an ESC would reach the operator's terminal).
+EMAIL = Regexp(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$",
+               message="Enter an email address.")
 
 
 class NewPassword:

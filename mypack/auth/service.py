@@ -257,9 +257,12 @@ def unlock(email: str) -> None:
 def register(email: str, display_name: str, password: str, role: str = "customer") -> User | None:
     """Create an account; None when the email is taken (the caller must not say so).
 
-    :raise AccountError: the name, password or role is not acceptable.
+    :raise AccountError: the email, name, password or role is not acceptable.
     """
     email = normalize_email(email)
+    if not could_be_an_account(email):
+        raise AccountError("an email address has at most 254 characters (in lower case) "
+                           "and no control characters")
     display_name = _require_name(display_name)
     _require_password(password, email)
     _require_role(role)
