@@ -1,7 +1,8 @@
-"""Helpers for tests that log in: users, CSRF tokens, form posts."""
+"""Helpers for tests that log in: users, CSRF tokens, form posts, API credentials."""
 
 from __future__ import annotations
 
+import base64
 import re
 
 from mypack.auth import service
@@ -48,3 +49,14 @@ def login(client, email="ada@example.com", password=PASSWORD, remember=False, ne
 def logged_in(client) -> bool:
     """Whether the client's cookies carry a live login (the profile page opens)."""
     return client.get("/auth/profile").status_code == 200
+
+
+def basic(email="ada@example.com", password=PASSWORD) -> dict:
+    """The Authorization header of HTTP Basic credentials."""
+    credentials = base64.b64encode(f"{email}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {credentials}"}
+
+
+def bearer(token: str) -> dict:
+    """The Authorization header of an API token."""
+    return {"Authorization": f"Bearer {token}"}

@@ -1,7 +1,6 @@
 """API authentication: Bearer tokens, HTTP Basic with the login lockout, cookies with
 CSRF, the token pages of the profile, and the API reference page."""
 
-import base64
 import hashlib
 import logging
 import re
@@ -15,18 +14,9 @@ from mypack.auth.models import ApiToken, User
 from mypack.database import utcnow
 from mypack.extensions import db
 
-from .auth_helpers import PASSWORD, csrf_token, login, make_user, post_form
+from .auth_helpers import PASSWORD, basic, bearer, csrf_token, login, make_user, post_form
 
 EMAIL = "ada@example.com"
-
-
-def basic(email=EMAIL, password=PASSWORD) -> dict:
-    credentials = base64.b64encode(f"{email}:{password}".encode()).decode()
-    return {"Authorization": f"Basic {credentials}"}
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 reads, a write token does what its user may, a token never makes a token of more scope
 than its own, and the OpenAPI document says which operation needs which scope."""
 
-import base64
 import re
 
 import pytest
@@ -15,18 +14,9 @@ from mypack.auth.models import ApiToken, User
 from mypack.database import init_migrations
 from mypack.extensions import db
 
-from .auth_helpers import PASSWORD, csrf_token, login, make_user, post_form
+from .auth_helpers import basic, bearer, csrf_token, login, make_user, post_form
 
 INSUFFICIENT = 'Bearer realm="mypack", error="insufficient_scope", scope="write"'
-
-
-def basic(email) -> dict:
-    credentials = base64.b64encode(f"{email}:{PASSWORD}".encode()).decode()
-    return {"Authorization": f"Basic {credentials}"}
-
-
-def bearer(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture

@@ -1,20 +1,14 @@
 """``/api/v1/users``: admins list, show and change accounts; nobody else may."""
 
-import base64
 
 import pytest
 
 from mypack.auth.models import User
 from mypack.extensions import db
 
-from .auth_helpers import PASSWORD, make_user
+from .auth_helpers import basic, make_user
 
 ADMIN = "admin@example.com"
-
-
-def basic(email, password=PASSWORD) -> dict:
-    credentials = base64.b64encode(f"{email}:{password}".encode()).decode()
-    return {"Authorization": f"Basic {credentials}"}
 
 
 @pytest.fixture
