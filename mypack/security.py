@@ -2,7 +2,7 @@
 
 ``init_app`` runs right after logging, so its HTTPS hook comes before every other
 ``before_request`` hook (CSRF, rate limits, logins), then the refusal of requests no
-view can use (a NUL, a form field sent as a file, JSON mypack.api.parsing will not
+view can use (a NUL, a form field sent as a file, JSON mypack.bodies will not
 read), and its header hook runs on every response Flask finishes: views, redirects,
 and the error pages, including the 400 for a Host outside TRUSTED_HOSTS.
 
@@ -27,7 +27,7 @@ from flask import Flask, current_app, g, redirect, request, session
 from werkzeug.exceptions import BadRequest, Forbidden, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from mypack.api.parsing import StrictJSONProvider, has_json_body, json_body
+from mypack.bodies import StrictJSONProvider, has_json_body, json_body
 from mypack.errors import error_response, handle_http_error
 from mypack.exceptions import ConfigError
 
@@ -73,7 +73,7 @@ def init_app(app: Flask) -> None:
     if policy.force_https:
         app.before_request(require_https)
     app.before_request(refuse_nul_characters)
-    # Every JSON body is read strictly (mypack.api.parsing), by this hook first.
+    # Every JSON body is read strictly (mypack.bodies), by this hook first.
     app.json = StrictJSONProvider(app)
     app.before_request(refuse_unreadable_bodies)
     app.after_request(add_security_headers)
@@ -103,7 +103,7 @@ def refuse_nul_characters():
 def refuse_unreadable_bodies():
     """400 for a body no view could use, before authentication or the database.
 
-    - JSON that mypack.api.parsing refuses (too deep, a number no field holds, a NUL
+    - JSON that mypack.bodies refuses (too deep, a number no field holds, a NUL
       or a lone surrogate in a string ...), on any path; the body stays parsed for
       the view.
     - A form field sent as a file part (multipart/form-data with a filename): no form

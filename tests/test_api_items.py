@@ -494,7 +494,7 @@ def test_bad_suppliers_are_422(api, client, body, field):
 
 @pytest.mark.parametrize("name", ["A\x00B", "A\udd83B"])
 def test_strings_no_database_stores_are_refused_with_the_body(api, client, name):
-    # Refused as the body is read (mypack.api.parsing): a 400 naming the field.
+    # Refused as the body is read (mypack.bodies): a 400 naming the field.
     before = menu_state(api)
     error = assert_error(client.post("/api/v1/suppliers", headers=auth("staff"),
                                      json={"name": name}), 400)

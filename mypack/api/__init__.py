@@ -1,7 +1,7 @@
 """The JSON REST API under /api/v1, built with flask-smorest: marshmallow schemas
 validate requests and generate the OpenAPI document (/api/v1/openapi.json).
 
-Bodies are read with one strict JSON loader (mypack.api.parsing, before anything
+Bodies are read with one strict JSON loader (mypack.bodies, before anything
 else looks at the request); each field then accepts only what its column stores
 (mypack.api.fields), so the database never refuses a value a request sent.
 

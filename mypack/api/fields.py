@@ -16,7 +16,7 @@ from marshmallow import ValidationError, fields, validate
 from mypack.database import MAX_ID
 from mypack.menu.prices import PRICE_PATTERN, InvalidPrice, parse_price, price_text
 
-#: The pattern of a string without NUL (every JSON body's strings: mypack.api.parsing),
+#: The pattern of a string without NUL (every JSON body's strings: mypack.bodies),
 #: for string fields with no pattern of their own.
 NO_NUL = "^[^\\x00]*$"
 
