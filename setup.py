@@ -74,6 +74,7 @@ setup(
         ("share/mypack", ["start.wsgi", "deploy/gunicorn.conf.py", "deploy/deploy.sh",
                           "deploy/production.config.py"]),
         ("share/mypack/systemd", ["deploy/systemd/mypack.service",
+                                  "deploy/systemd/mypack-health.service",
                                   "deploy/systemd/mypack-reload.path",
                                   "deploy/systemd/mypack-reload.service"]),
         ("share/mypack/logrotate", ["deploy/logrotate/mypack"]),

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -265,7 +266,10 @@ class Apache:
 
     def __enter__(self) -> Apache:
         run("apache2", "-f", self.config, "-k", "start", env={**os.environ, **MALLOC_TUNING})
-        wait_for_http(self.url + "/healthz", accept=range(200, 600))
+        # Both daemon groups have loaded the app: the health checks' and the site's
+        # (a touch while a daemon is still loading goes unnoticed).
+        for path in VERSIONED_PATHS:
+            wait_for_http(self.url + path, accept=range(200, 600))
         return self
 
     def __exit__(self, *exc) -> None:
@@ -463,10 +467,12 @@ class Load:
     """``clients`` keep-alive connections sending GETs in a loop, for a bounded time,
     as if through the TLS proxy in front (``headers``)."""
 
-    def __init__(self, url: str, clients: int = 20, path: str = "/healthz",
+    def __init__(self, url: str, clients: int = 20, path: str | Sequence[str] = "/healthz",
                  headers: dict | None = None):
         match = re.fullmatch(r"http://([^:/]+):(\d+)", url)
-        self.host, self.port, self.path, self.clients = match[1], int(match[2]), path, clients
+        self.host, self.port, self.clients = match[1], int(match[2]), clients
+        # Several paths: the clients take them in turn.
+        self.paths = [path] if isinstance(path, str) else list(path)
         self.headers = FORWARDED_HTTPS if headers is None else headers
         self.result = LoadResult()
         self._lock = threading.Lock()
@@ -474,8 +480,9 @@ class Load:
         self._threads: list[threading.Thread] = []
 
     def __enter__(self) -> Load:
-        for _ in range(self.clients):
-            thread = threading.Thread(target=self._client, daemon=True)
+        for number in range(self.clients):
+            path = self.paths[number % len(self.paths)]
+            thread = threading.Thread(target=self._client, args=(path,), daemon=True)
             thread.start()
             self._threads.append(thread)
         return self
@@ -485,7 +492,7 @@ class Load:
         for thread in self._threads:
             thread.join(timeout=60)
 
-    def _client(self) -> None:
+    def _client(self, path: str) -> None:
         connection = http.client.HTTPConnection(self.host, self.port, timeout=30)
         client = f"load-{os.urandom(4).hex()}"
         with self._lock:
@@ -496,7 +503,7 @@ class Load:
             started = time.monotonic()
             request_id = f"{client}-{number}"
             try:
-                connection.request("GET", self.path,
+                connection.request("GET", path,
                                    headers={**self.headers, "X-Request-ID": request_id})
                 response = connection.getresponse()
                 body = response.read()
@@ -516,10 +523,20 @@ class Load:
 
 
 def _version(body: bytes) -> str | None:
+    """The version an answer of VERSIONED_PATHS names."""
     try:
-        return json.loads(body).get("version")
+        answer = json.loads(body)
     except ValueError:
         return None
+    if not isinstance(answer, dict):
+        return None
+    return answer.get("version") or answer.get("info", {}).get("version")
+
+
+#: Paths whose answers name the version of the code that served them: /healthz
+#: (under Apache in the health checks' own daemon) and the API's OpenAPI document
+#: (the daemons or workers that serve everything else).
+VERSIONED_PATHS = ("/healthz", "/api/v1/openapi.json")
 
 
 RELOAD_WITHIN = 3.0  # seconds from a reload until only the new code answers
@@ -527,11 +544,12 @@ RELOAD_WITHIN = 3.0  # seconds from a reload until only the new code answers
 
 def reload_under_load(url: str, deployment: Deployment, version: str, reload,
                       before: float = 3.0, after: float = 9.0) -> tuple[LoadResult, float]:
-    """20 keep-alive clients on /healthz; midway, new code (``version``) and ``reload()``.
+    """20 keep-alive clients on VERSIONED_PATHS; midway, new code (``version``) and
+    ``reload()``.
 
     Returns what the clients saw and the moment of the reload.
     """
-    with Load(url) as load:
+    with Load(url, path=VERSIONED_PATHS) as load:
         time.sleep(before)
         deployment.set_version(version)
         moment = time.monotonic()

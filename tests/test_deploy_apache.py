@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, text
 from .servers import (
     RELOAD_WITHIN,
     ROOT,
+    VERSIONED_PATHS,
     Apache,
     Load,
     assert_every_request_logged,
@@ -95,8 +96,8 @@ def test_touch_reload_under_load_fails_no_request(deployed):
 
 @pytest.mark.parametrize("backend", ["postgres"])
 def test_touch_reload_lets_slow_requests_finish(deployed, server):
-    # /readyz waits on alembic_version while a migration-like lock holds it, longer
-    # than mod_wsgi's default 5 s shutdown-timeout; the shipped vhost allows 30 s.
+    # The menu waits on menu_items while a migration-like lock holds it, longer than
+    # mod_wsgi's default 5 s shutdown-timeout; the shipped vhost allows 30 s.
     hold_seconds = 8
     slow_results = []
     # Here a lock wait stands for a slow request: let it wait longer than the hold
@@ -105,14 +106,14 @@ def test_touch_reload_lets_slow_requests_finish(deployed, server):
         config.write("DB_LOCK_TIMEOUT = 30\n")
 
     def slow_request():
-        slow_results.append(get(apache.url + "/readyz", timeout=60))
+        slow_results.append(get(apache.url + "/", timeout=60))
 
     locker = create_engine(server.url)
     with Apache(deployed) as apache, locker.connect() as connection:
         transaction = connection.begin()
-        connection.execute(text("LOCK TABLE alembic_version IN ACCESS EXCLUSIVE MODE"))
+        connection.execute(text("LOCK TABLE menu_items IN ACCESS EXCLUSIVE MODE"))
         slow = [threading.Thread(target=slow_request) for _ in range(3)]
-        with Load(apache.url, clients=20) as load:
+        with Load(apache.url, clients=20, path=VERSIONED_PATHS) as load:
             for thread in slow:
                 thread.start()
             time.sleep(1.5)
@@ -152,7 +153,9 @@ def test_broken_start_gives_503_and_one_log_line_then_a_touch_recovers(deployed,
 
         secret_key_file.unlink()
         deployed.touch()
-        wait_for_steady(apache.url + "/healthz", 503)
+        # Both daemon groups: the health checks' and the one serving the rest.
+        for path in ("/healthz", "/"):
+            wait_for_steady(apache.url + path, 503)
         status, body = get(apache.url + "/healthz")
         assert status == 503 and b"could not start" in body and b"secret" not in body
         log = apache.error_log()
@@ -165,7 +168,8 @@ def test_broken_start_gives_503_and_one_log_line_then_a_touch_recovers(deployed,
         secret_key_file.chmod(0o600)
         chown_tree(deployed.instance)
         deployed.touch()
-        wait_for_steady(apache.url + "/healthz", 200)
+        for path in ("/healthz", "/"):
+            wait_for_steady(apache.url + path, 200)
         assert apache.master_pid() == master, "Apache was restarted"
 
 
@@ -177,11 +181,13 @@ def test_a_start_that_failed_for_a_healing_cause_recovers_without_a_reload(deplo
     os.chown(log, 0, 0)  # as a command run as root once left it
     try:
         with apache:
-            wait_for_steady(apache.url + "/healthz", 503)
+            for path in ("/healthz", "/"):
+                wait_for_steady(apache.url + path, 503)
             assert "log directory" in apache.error_log()
             master = apache.master_pid()
             chown_tree(deployed.instance)  # the operator's fix; no touch, no restart
-            wait_for_steady(apache.url + "/healthz", 200, timeout=30)
+            for path in ("/healthz", "/"):
+                wait_for_steady(apache.url + path, 200, timeout=30)
             assert apache.master_pid() == master
             assert "mypack started, after: mypack cannot start" in apache.error_log()
     finally:
@@ -210,7 +216,8 @@ def deploy(deployment, package, *options) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize("backend", ["postgres"])
 def test_deploy_script_releases_under_load(deployed, tmp_path):
     release = build_wheel(tmp_path, version="5.0.0")
-    with Apache(deployed) as apache, Load(apache.url, clients=20) as load:
+    with Apache(deployed) as apache, Load(apache.url, clients=20,
+                                          path=VERSIONED_PATHS) as load:
         result = deploy(deployed, release)
         assert result.returncode == 0, result.stdout + result.stderr
         done = time.monotonic()

@@ -176,18 +176,25 @@ def test_shipped_gunicorn_config_passes_check_deploy(deployed):
 @pytest.mark.parametrize("backend", ["postgres"])
 def test_systemd_units_verify(deployed, tmp_path):
     units = []
-    for unit in ("mypack.service", "mypack-reload.path", "mypack-reload.service"):
+    for unit in ("mypack.service", "mypack-health.service", "mypack-reload.path",
+                 "mypack-reload.service"):
         (tmp_path / unit).write_text(for_deployment((UNITS / unit).read_text(), deployed))
         units.append(str(tmp_path / unit))
     result = subprocess.run([command("systemd-analyze"), "verify", *units], capture_output=True,
                             text=True)
     assert result.returncode == 0, result.stdout + result.stderr
-    service = (UNITS / "mypack.service").read_text()
-    for setting in ("NoNewPrivileges=true", "ProtectSystem=strict", "PrivateTmp=true",
-                    "ReadWritePaths=/srv/mypack/instance", "User=mypack",
-                    "Environment=MALLOC_ARENA_MAX=2",
-                    "Environment=MALLOC_TRIM_THRESHOLD_=131072"):
-        assert setting in service
+    for unit in ("mypack.service", "mypack-health.service"):
+        service = (UNITS / unit).read_text()
+        for setting in ("NoNewPrivileges=true", "ProtectSystem=strict", "PrivateTmp=true",
+                        "ReadWritePaths=/srv/mypack/instance", "User=mypack",
+                        "Environment=MALLOC_ARENA_MAX=2",
+                        "Environment=MALLOC_TRIM_THRESHOLD_=131072"):
+            assert setting in service, (unit, setting)
+    # The health checks' server starts, stops and reloads with the site's.
+    health = (UNITS / "mypack-health.service").read_text()
+    for setting in ("PartOf=mypack.service", "ReloadPropagatedFrom=mypack.service",
+                    "WantedBy=mypack.service"):
+        assert setting in health, setting
 
 
 @pytest.mark.parametrize("backend", ["postgres"])

@@ -27,7 +27,8 @@ def test_wheel_holds_templates_static_migrations_and_example(wheel):
         assert expected in names, expected
     data = "mypack-0.1.0.data/data/share/mypack/"
     for kit in ("start.wsgi", "gunicorn.conf.py", "deploy.sh", "production.config.py",
-                "systemd/mypack.service", "systemd/mypack-reload.path",
+                "systemd/mypack.service", "systemd/mypack-health.service",
+                "systemd/mypack-reload.path",
                 "systemd/mypack-reload.service", "logrotate/mypack"):
         assert data + kit in names, kit
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
