@@ -76,7 +76,7 @@ def test_a_read_token_reads(client, token):
 @pytest.mark.parametrize("role, method, path, body", [
     ("customer", "POST", "/api/v1/orders", {"lines": [{"item_id": 1, "quantity": 1}]}),
     ("customer", "POST", "/api/v1/orders/1/status", {"status": "cancelled"}),
-    ("staff", "POST", "/api/v1/items", {"name": "Mocha", "category": "coffee", "price": 4}),
+    ("staff", "POST", "/api/v1/items", {"name": "Mocha", "category": "coffee", "price": "4.00"}),
     ("staff", "PATCH", "/api/v1/items/1", {"price": "3.20"}),
     ("staff", "DELETE", "/api/v1/items/1", None),
     ("staff", "DELETE", "/api/v1/suppliers/1", None),
@@ -110,7 +110,7 @@ def test_every_write_operation_needs_and_documents_the_write_scope(client, token
 def test_a_write_token_writes(client, token):
     staff = bearer(token("staff", "write"))
     made = [client.post("/api/v1/items", headers=staff, json={
-        "name": name, "category": "coffee", "price": 4}) for name in ("Mocha", "Latte")]
+        "name": name, "category": "coffee", "price": "4.00"}) for name in ("Mocha", "Latte")]
     assert [response.status_code for response in made] == [201, 201]
     mocha, latte = (response.json["id"] for response in made)
     assert client.patch(f"/api/v1/items/{mocha}", headers=staff,

@@ -14,7 +14,7 @@ import re
 from marshmallow import ValidationError, fields, validate
 
 from mypack.database import MAX_ID
-from mypack.menu.prices import PRICE_PATTERN, InvalidPrice, parse_price, price_text
+from mypack.menu.prices import PRICE_PATTERN, InvalidPrice, parse_price
 
 #: The pattern of a string without NUL (every JSON body's strings: mypack.bodies),
 #: for string fields with no pattern of their own.
@@ -38,23 +38,27 @@ def fits(attribute, min: int | None = None) -> validate.Length:
 
 
 class Money(fields.Decimal):
-    """A price: dumped as a string with two decimals ("3.20"); loaded from a string
-    that matches the documented pattern (mypack.menu.prices, the staff forms' rule
-    too), or from a number that written out would."""
+    """A price: a string with at most two decimals ("3.20"), dumped with two. Loaded
+    only from a string that matches the documented pattern (mypack.menu.prices, the
+    staff forms' rule too): a JSON number is refused, since binary floats cannot say
+    every price exactly (0.07 is 0.07000000000000000666), and an OpenAPI document
+    cannot say which of them would be taken."""
+
+    default_error_messages = {"invalid": 'Send the price as a string, such as "3.20".'}
 
     def __init__(self, **kwargs):
         metadata = {"type": "string", "pattern": PRICE_PATTERN, "example": "3.20",
-                    "description": "A price in a string with two decimals; requests may "
-                                   "send a number. 0 <= price < 10000.",
+                    "description": "A price in a string with at most two decimals. "
+                                   "0 <= price < 10000.",
                     **kwargs.pop("metadata", {})}
         super().__init__(places=2, as_string=True, allow_nan=False, metadata=metadata,
                          **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        if not isinstance(value, str):
             raise self.make_error("invalid")
         try:
-            return parse_price(value if isinstance(value, str) else price_text(value))
+            return parse_price(value)
         except InvalidPrice as error:  # its message says what to fix
             raise ValidationError(str(error)) from None
 
@@ -64,6 +68,24 @@ class Id(fields.Integer):
 
     def __init__(self, **kwargs):
         super().__init__(strict=True, validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+class Flag(fields.Boolean):
+    """Yes or no in a JSON body: ``true`` or ``false`` and nothing else, as documented
+    (marshmallow's Boolean also takes 0, 1, "yes", "on" and more)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class QueryFlag(fields.Boolean):
+    """Yes or no in a query string: ``true`` or ``false``, as OpenAPI writes a boolean
+    there; any other text is refused, not read as yes or no."""
+
+    def __init__(self, **kwargs):
+        super().__init__(truthy={"true"}, falsy={"false"}, **kwargs)
 
 
 class Text(fields.String):

@@ -74,14 +74,14 @@ def sort_field(allowed: dict) -> fields.String:
 def sort_clauses(sort: str | None, allowed: dict) -> list:
     """ORDER BY clauses for ``sort`` ("-price,name"), only on the ``allowed`` fields
     ({name: column expression}); anything else is a 400. A field named again is
-    already sorted on: the first mention counts."""
-    if not sort:
+    already sorted on: the first mention counts. An empty ``sort=`` is not a field
+    either (left out, the list has its own order)."""
+    if sort is None:
         return []
     clauses, seen = [], set()
     for key in sort.split(","):
-        key = key.strip()
         name = key.removeprefix("-")
-        if not _SORT_KEY.match(key) or name not in allowed:
+        if not _SORT_KEY.fullmatch(key) or name not in allowed:
             abort(400, f"Sort on these fields only: {', '.join(sorted(allowed))} "
                        "(prefix '-' for descending).")
         if name in seen:

@@ -12,7 +12,7 @@ is compiled with ``re.ASCII`` and matched whole.
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from mypack.menu import CENT
 
@@ -57,18 +57,3 @@ def _what_is_wrong(text: str) -> str:
     if value != value.quantize(CENT):
         return TOO_PRECISE
     return ENTER_A_PRICE  # "-0", "00001": the right number, not written as a price
-
-
-def price_text(value: int | float) -> str:
-    """A JSON number as the price text it stands for: ``3.25`` as "3.25", ``1e3`` as
-    "1000.0". The number is then held to PRICE_PATTERN like any text.
-
-    :raise InvalidPrice: not a finite number.
-    """
-    try:
-        exact = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
-    except (InvalidOperation, ValueError):
-        raise InvalidPrice(ENTER_A_PRICE) from None
-    if not exact.is_finite():
-        raise InvalidPrice(ENTER_A_PRICE)
-    return format(exact, "f")

@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import Select, func
 
 from mypack.api.auth import require
-from mypack.api.fields import Id, Money, Search, Text, fits
+from mypack.api.fields import Flag, Id, Money, QueryFlag, Search, Text, fits
 from mypack.api.pagination import (
     PageArgsSchema,
     field_error,
@@ -46,7 +46,7 @@ class ItemSchema(Schema):
     description = Text(multiline=True, load_default="",
                        validate=validate.Length(max=TEXT_LENGTH))
     price = Money(required=True)
-    available = fields.Boolean(load_default=True)
+    available = Flag(load_default=True)
     supplier_id = Id(load_default=None, allow_none=True)
     created_at = UTCDateTime(dump_only=True)
     updated_at = UTCDateTime(dump_only=True)
@@ -59,7 +59,7 @@ class ItemUpdateSchema(Schema):
     category = fields.String(validate=validate.OneOf(CATEGORIES))
     description = Text(multiline=True, validate=validate.Length(max=TEXT_LENGTH))
     price = Money()
-    available = fields.Boolean()
+    available = Flag()
     supplier_id = Id(allow_none=True)
 
 
@@ -69,7 +69,7 @@ class ItemQueryArgsSchema(PageArgsSchema):
     sort = sort_field(SORTABLE)
 
     category = fields.String(validate=validate.OneOf(CATEGORIES))
-    available = fields.Boolean()
+    available = QueryFlag()
     q = Search()
     min_price = Money()
     max_price = Money()

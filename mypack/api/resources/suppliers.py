@@ -7,7 +7,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 
 from mypack.api.auth import require
-from mypack.api.fields import Search, Text, fits
+from mypack.api.fields import QueryFlag, Search, Text, fits
 from mypack.api.pagination import (
     PageArgsSchema,
     field_error,
@@ -65,7 +65,7 @@ class SupplierQueryArgsSchema(PageArgsSchema):
 
 
 class SupplierDeleteArgsSchema(Schema):
-    detach = fields.Boolean(load_default=False, metadata={
+    detach = QueryFlag(load_default=False, metadata={
         "description": "Delete a supplier that has items, leaving them without one."})
 
 

@@ -9,6 +9,7 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
 from mypack.api.auth import require
+from mypack.api.fields import Flag
 from mypack.api.pagination import PageArgsSchema, page_schema, paginate
 from mypack.api.parsing import Blueprint
 from mypack.api.schemas import UserSchema, error_responses
@@ -26,7 +27,7 @@ class UserPatchSchema(Schema):
     """What an admin may change of an account; fields left out stay as they are."""
 
     role = fields.String(validate=validate.OneOf(ROLES))
-    active = fields.Boolean()
+    active = Flag()
 
 
 def _user_or_404(user_id: int) -> User:
