@@ -2,6 +2,7 @@
 #   make run   - development site on http://127.0.0.1:5000 (creates .venv, instance, database,
 #                demo data: see the printed demo logins)
 #   make test  - the whole test suite (SQLite, PostgreSQL, MariaDB/MySQL)
+#   make lint  - ruff and mypy
 #   make bench - benchmarks under gunicorn and Apache mod_wsgi (bench/results/; root)
 # Each first runs scripts/bootstrap: the Debian packages it needs (scripts/system-packages)
 # and, for test and bench, the local database servers and Redis, started if stopped.
@@ -48,8 +49,10 @@ bench:
 	@$(MAKE) --no-print-directory install
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
+# ruff on everything; mypy on the package (settings in pyproject.toml).
 lint: install
 	$(BIN)/ruff check mypack tests bench deploy/gunicorn.conf.py
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

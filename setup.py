@@ -7,7 +7,7 @@ from pathlib import Path
 from setuptools import find_namespace_packages, setup
 
 HERE = Path(__file__).parent
-VERSION = re.search(r'^__version__ = "([^"]+)"', (HERE / "mypack" / "__init__.py").read_text(),
+VERSION = re.search(r'^__version__ = "([^"]+)"', (HERE / "mypack" / "version.py").read_text(),
                     re.M).group(1)
 
 TEST_REQUIRES = [
@@ -65,7 +65,7 @@ setup(
         # Rate-limit counters shared by all processes: RATELIMIT_STORAGE_URI = "redis://..."
         "redis": ["redis>=5"],
         "test": TEST_REQUIRES,
-        "dev": TEST_REQUIRES + ["ruff>=0.6"],
+        "dev": TEST_REQUIRES + ["ruff>=0.6", "mypy>=1.11"],
     },
     entry_points={"console_scripts": ["mypack = mypack.cli:main"]},
     # The deployment kit lands in <venv>/share/mypack, so a deploy root needs no

@@ -1,4 +1,18 @@
-"""mypack: a café menu and ordering service, built to run under mod_wsgi or gunicorn."""
+"""mypack: a café menu and ordering service, built to run under mod_wsgi or gunicorn.
+
+The package's imports run one way (tests/test_layers.py walks them):
+
+- application: this module's ``create_app``, ``cli`` and ``commands``, ``startup`` and
+  ``wsgi`` (what servers load), ``checks``, ``apache``, ``demo``;
+- request layers: ``api``, ``admin``, ``health``, and the page modules of the domain
+  packages (``views``, ``token_views``, ``manage``, ``queue``, ``forms``, ``editing``,
+  ``cli``, ``redirects``);
+- domain: ``audit``, then ``auth``, ``menu``, ``orders`` in that order (orders
+  reference accounts and items, never the reverse), and ``models``, every table;
+- foundation: ``config``, ``instance``, ``database``, ``extensions``, ``logs``,
+  ``errors`` and ``exceptions``, ``security``, ``bodies``, ``paths``, ``text``,
+  ``pages``, ``outages``, ``libraries`` (the libraries' private names), ``version``.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +21,9 @@ from typing import Any
 
 from flask import Flask
 
-__version__ = "0.1.0"
+from mypack.version import __version__
+
+__all__ = ["__version__", "create_app"]
 
 
 class Mypack(Flask):
@@ -82,9 +98,10 @@ def register_security(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """The database and the public menu's cache; sessions, CSRF and rate limits
-    (mypack.auth). Migrations are attached by the ``db`` commands only
+    (mypack.auth.setup). Migrations are attached by the ``db`` commands only
     (``mypack.database.init_migrations``)."""
-    from mypack import auth, models  # noqa: F401  (models: every table for migrations)
+    from mypack import models  # noqa: F401  (every table, for migrations)
+    from mypack.auth import setup as accounts
     from mypack.database import release
     from mypack.extensions import cache, db
 
@@ -94,15 +111,21 @@ def register_extensions(app: Flask) -> None:
     app.teardown_appcontext(lambda error: release(db.session))
     # CACHE_TYPE = "NullCache" is a setting, not a mistake to warn about.
     cache.init_app(app, config={"CACHE_NO_NULL_WARNING": True})
-    auth.init_app(app)
+    accounts.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
     """Attach the site's parts, and the JSON API under /api/v1."""
     from werkzeug.routing import IntegerConverter
 
-    from mypack import admin, api, auth, health, menu, orders
+    from mypack import admin, api, health
+    from mypack.auth import token_views  # noqa: F401  (routes on auth's blueprint)
+    from mypack.auth import views as auth_pages
     from mypack.database import MAX_ID
+    from mypack.menu import manage  # noqa: F401  (the staff pages, on the menu's blueprint)
+    from mypack.menu import views as menu_pages
+    from mypack.orders import queue  # noqa: F401  (the staff queue, on orders' blueprint)
+    from mypack.orders import views as order_pages
 
     class DatabaseId(IntegerConverter):
         # Every <int:...> in a URL is a database id: a number the databases' INTEGER
@@ -113,9 +136,9 @@ def register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = DatabaseId
 
     app.register_blueprint(health.bp)
-    app.register_blueprint(menu.bp)
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(orders.bp)
+    app.register_blueprint(menu_pages.bp)
+    app.register_blueprint(auth_pages.bp)
+    app.register_blueprint(order_pages.bp)
     app.register_blueprint(admin.bp)
     api.init_app(app)
     app.jinja_env.globals["mypack_version"] = __version__
@@ -132,7 +155,7 @@ def register_commands(app: Flask) -> None:
     """The commands that need the app (accounts, ``seed-demo``); and mypack's own,
     so plain ``flask --app mypack`` has them too."""
     from mypack.auth.cli import ACCOUNT_COMMANDS
-    from mypack.cli import COMMANDS
+    from mypack.commands import COMMANDS
     from mypack.demo import seed_demo_command
 
     for command in (*COMMANDS, *ACCOUNT_COMMANDS, seed_demo_command):

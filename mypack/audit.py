@@ -10,8 +10,9 @@ from flask import g, has_request_context, request
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from mypack.database import utcnow
-from mypack.extensions import db
+from mypack.database import column_length, utcnow
+from mypack.extensions import Model, db
+from mypack.libraries import loaded_user
 
 #: The events recorded, for the admin's filters and the README.
 EVENTS = ("login_success", "login_failure", "lockout", "logout", "password_change",
@@ -19,7 +20,7 @@ EVENTS = ("login_success", "login_failure", "lockout", "logout", "password_chang
           "token_create", "token_revoke", "profile_change", "user_delete")
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     """One security-relevant event. Rows are only ever added."""
 
     __tablename__ = "audit_events"
@@ -50,7 +51,7 @@ def clip(text: str | None, column: str) -> str | None:
     strict mode), and with it the login or change being recorded: the trail keeps
     what fits instead.
     """
-    length = AuditEvent.__table__.c[column].type.length
+    length = column_length(AuditEvent, column)
     if text is None or len(text) <= length:
         return text
     return text[:length - 1] + "…"
@@ -66,7 +67,7 @@ def _os_user() -> str:
 def _acting_on_someone_else(user) -> bool:
     # Only a user Flask-Login has already loaded: asking current_user here would load
     # one, and loading a user by API token or Basic credentials records events itself.
-    actor = g.get("_login_user")
+    actor = loaded_user()
     return bool(actor is not None and actor.is_authenticated
                 and (user is None or actor.id != user.id))
 
@@ -81,7 +82,7 @@ def record(event: str, user=None, email: str | None = None, detail: str = "") ->
     if not has_request_context():
         detail = "; ".join(filter(None, [detail, f"command line, as {_os_user()}"]))
     elif _acting_on_someone_else(user):
-        detail = "; ".join(filter(None, [detail, f"by {g._login_user.email}"]))
+        detail = "; ".join(filter(None, [detail, f"by {loaded_user().email}"]))
     entry = AuditEvent(
         event=event, user_id=user.id if user is not None else None,
         email=email if email is not None else getattr(user, "email", None),

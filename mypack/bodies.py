@@ -24,6 +24,8 @@ from flask import g, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import BadRequest
 
+from mypack.errors import with_fields
+
 #: The deepest nesting read: far more than any request needs (an order is 3 deep).
 MAX_DEPTH = 32
 #: The longest number read, in characters: more than any field can hold.
@@ -142,11 +144,8 @@ def json_body() -> Any:
         try:
             g._mypack_json_body = loads(request.get_data(cache=True))
         except UnreadableJSON as refused:
-            error = BadRequest(str(refused))
-            # mypack.errors reads webargs' layout: {"messages": {location: {field: [...]}}}.
-            error.data = {"messages": {"json": {refused.path: [str(refused)]}
-                                       if refused.path else {}}}
-            raise error from None
+            raise with_fields(BadRequest(str(refused)), {refused.path: [str(refused)]}
+                              if refused.path else {}) from None
     return g._mypack_json_body
 
 

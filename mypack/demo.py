@@ -81,7 +81,8 @@ def seed() -> list[str]:
     for name, category, price, supplier, description, available in ITEMS:
         if name not in existing:
             db.session.add(MenuItem(name=name, category=category, price=Decimal(price),
-                                    supplier=suppliers.get(supplier), description=description,
+                                    supplier=suppliers[supplier] if supplier else None,
+                                    description=description,
                                     available=available))
             added += 1
     db.session.commit()
@@ -98,7 +99,7 @@ def seed() -> list[str]:
 def _seed_orders() -> int:
     """The demo customer's orders, a few a day; the same every run (fixed seed, and
     each order's submission key makes placing it again find it instead)."""
-    customer = accounts.find_user("customer@demo.example")
+    customer = accounts.get_user("customer@demo.example")  # seeded above
     on_sale = list(db.session.scalars(select(MenuItem.id).where(MenuItem.available.is_(True))
                                       .order_by(MenuItem.id)))
     existing = set(db.session.scalars(select(Order.submission_key).where(

@@ -7,9 +7,13 @@ The JSON shape is ``{"error": {"status": 404, "code": "not_found", "message": ..
 from __future__ import annotations
 
 from flask import Flask, current_app, jsonify, render_template, request
-from flask.globals import request_ctx
 from sqlalchemy.exc import OperationalError
+from werkzeug import exceptions as http
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+
+from mypack import exceptions as domain
+from mypack.libraries import bind_url_adapter
+from mypack.paths import is_api_path
 
 #: Seconds a client is asked to wait when the database is down or too slow.
 DATABASE_RETRY_AFTER = 5
@@ -17,7 +21,7 @@ DATABASE_RETRY_AFTER = 5
 
 def wants_json() -> bool:
     """Whether the client asked for JSON (an API path, or JSON preferred over HTML)."""
-    if request.path.startswith("/api/"):
+    if is_api_path(request.path):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json" and (
@@ -58,17 +62,21 @@ def bind_urls_for_refused_host() -> None:
     bound to a trusted name (never the refused one); the host only shows in
     ``_external`` URLs, which error pages do not build.
     """
-    context = request_ctx._get_current_object()
-    if context.url_adapter is not None:
-        return
     hosts = current_app.config.get("TRUSTED_HOSTS") or ["localhost"]
-    context.url_adapter = current_app.url_map.bind(
+    bind_url_adapter(lambda: current_app.url_map.bind(
         current_app.config.get("SERVER_NAME") or str(hosts[0]).lstrip("."),
-        script_name=request.script_root or "/", url_scheme=request.scheme)
+        script_name=request.script_root or "/", url_scheme=request.scheme))
 
 
 def handle_http_error(error: HTTPException):
     return error_response(error, fields=_validation_messages(error))
+
+
+def with_fields(error: HTTPException, fields: dict) -> HTTPException:
+    """``error`` with per-field messages for its answer, kept where webargs keeps its
+    own (``error.data``), so that both are read in one way."""
+    error.data = {"messages": {"json": fields}}  # type: ignore[attr-defined]
+    return error
 
 
 def _validation_messages(error: HTTPException) -> dict | None:
@@ -111,8 +119,34 @@ def handle_database_unavailable(error: OperationalError):
         retry_after=DATABASE_RETRY_AFTER))
 
 
+#: The answer to each kind of domain error (mypack.exceptions); the first of an
+#: error's classes found here decides.
+DOMAIN_ANSWERS: dict[type[domain.DomainError], type[HTTPException]] = {
+    domain.NotFound: http.NotFound,
+    domain.Invalid: http.UnprocessableEntity,
+    domain.Refused: http.Forbidden,
+    domain.Conflict: http.Conflict,
+    domain.Locked: http.TooManyRequests,
+    domain.DomainError: http.BadRequest,
+}
+
+
+def handle_domain_error(error: domain.DomainError):
+    """A service's refusal: its status, its message, its fields; in JSON or HTML."""
+    answer = next(DOMAIN_ANSWERS[kind] for kind in type(error).__mro__
+                  if kind in DOMAIN_ANSWERS)
+    if isinstance(error, domain.Locked):
+        http_error: HTTPException = http.TooManyRequests(error.message,
+                                                         retry_after=error.retry_after)
+    else:
+        http_error = answer(error.message)
+    return error_response(http_error, fields=error.fields or None)
+
+
 def init_app(app: Flask) -> None:
-    """Register the handlers for every HTTP error and for unexpected exceptions."""
+    """Register the handlers for every HTTP error, every domain error and unexpected
+    exceptions."""
     app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(domain.DomainError, handle_domain_error)
     app.register_error_handler(InternalServerError, handle_unexpected_error)
     app.register_error_handler(OperationalError, handle_database_unavailable)

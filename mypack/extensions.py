@@ -1,5 +1,7 @@
 """Extension objects, created unbound so any module can import them without cycles."""
 
+from typing import TYPE_CHECKING
+
 from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -13,6 +15,12 @@ from mypack.database import Base
 # once, instead of reloading each from the database after every commit (a session
 # lives for one request; a service that needs the database's state refreshes).
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+# The base class of every model. Flask-SQLAlchemy makes db.Model at run time (Base with
+# a table name from the class name); a type checker sees the Base it derives from.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 login_manager = LoginManager()
 csrf = CSRFProtect()
 # Per-client counters; RATELIMIT_STORAGE_URI says where they live (memory for one

@@ -16,9 +16,9 @@ from flask import Blueprint, Flask, current_app, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from mypack import __version__
 from mypack.database import describe_error, migration_problem
 from mypack.extensions import db
+from mypack.version import __version__
 
 bp = Blueprint("health", __name__)
 

@@ -120,6 +120,7 @@ class TextFormatter(logging.Formatter):
 
     def __init__(self) -> None:
         super().__init__(TEXT_FORMAT)
+        self.line_format = TEXT_FORMAT
 
     def format(self, record: logging.LogRecord) -> str:
         record.message = record.getMessage()
@@ -139,10 +140,10 @@ class TextFormatter(logging.Formatter):
         text = f"{record.message}{record.name}{request_id}"
         if "request_id" in fields and text.isprintable() and "|" not in text \
                 and "\\" not in text:
-            return self._fmt % fields
+            return self.line_format % fields
         record.message = escape(record.message)
         # A copy: the record keeps its name and request id for other handlers.
-        return self._fmt % {**fields, "name": escape(record.name),
+        return self.line_format % {**fields, "name": escape(record.name),
                             "request_id": escape(str(request_id))}
 
 
@@ -283,6 +284,13 @@ class BatchWriter(logging.Handler):
         self._closed = threading.Event()
         self._writer_pid: int | None = None  # the process whose writer thread runs
 
+    @property
+    def _held(self):
+        """logging's lock of this handler (made by Handler.__init__, made anew after a
+        fork): it guards the list of lines."""
+        assert self.lock is not None
+        return self.lock
+
     def handle(self, record: logging.LogRecord) -> bool:
         # Filtered and formatted outside the lock, which guards only the list.
         if not self.filter(record):
@@ -294,7 +302,7 @@ class BatchWriter(logging.Handler):
             return True
         # Without a writer thread (none could be started) every line is written at once.
         unattended = self._writer_pid != os.getpid() and not self._start_writer()
-        with self.lock:
+        with self._held:
             self._lines.append(line)
             self._size += len(line)
             urgent = (unattended or record.levelno >= self.flush_level
@@ -309,7 +317,7 @@ class BatchWriter(logging.Handler):
     def flush(self) -> None:
         """Write what is waiting, in one piece. The lock is held while writing, so
         batches reach the file in the order their lines were logged."""
-        with self.lock:
+        with self._held:
             if not self._lines:
                 return
             text, self._lines, self._size = "\n".join(self._lines), [], 0
@@ -327,7 +335,7 @@ class BatchWriter(logging.Handler):
         (the interpreter is shutting down, or no thread is left to the process)."""
         # Once per process: threads do not survive a fork, so a forked child (a
         # gunicorn worker of a preloaded app) starts its own on its first record.
-        with self.lock:
+        with self._held:
             if self._writer_pid == os.getpid():
                 return True
             self._writer_pid = os.getpid()
@@ -348,7 +356,7 @@ class BatchWriter(logging.Handler):
 
     def _at_fork_reinit(self) -> None:
         # Called by logging in a forked child: the parent writes the lines it holds.
-        super()._at_fork_reinit()
+        super()._at_fork_reinit()  # type: ignore[misc]  # logging's, not in typeshed
         self._lines, self._size = [], 0
         if not self._closed.is_set():
             self._closed = threading.Event()  # its lock may have been held at the fork

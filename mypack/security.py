@@ -30,6 +30,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from mypack.bodies import StrictJSONProvider, has_json_body, json_body
 from mypack.errors import error_response, handle_http_error
 from mypack.exceptions import ConfigError
+from mypack.paths import is_api_path
 
 #: ProxyFix's arguments and the settings that give them.
 PROXY_FIX_SETTINGS = {
@@ -150,7 +151,7 @@ def install_proxy_fix(app: Flask) -> None:
     counts = proxy_fix_counts(app.config)
     if any(counts.values()):
         inner = lower_case_scheme(app.wsgi_app) if counts["x_proto"] else app.wsgi_app
-        app.wsgi_app = ProxyFix(inner, **counts)
+        app.wsgi_app = ProxyFix(inner, **counts)  # type: ignore[method-assign]  # Flask's way
 
 
 def lower_case_scheme(wsgi_app):
@@ -189,11 +190,6 @@ def hsts_value(config) -> str | None:
         return None
     return f"max-age={seconds}" + ("; includeSubDomains"
                                    if config.get("HSTS_INCLUDE_SUBDOMAINS") else "")
-
-
-def is_api_path(path: str) -> bool:
-    """Whether a path belongs to the JSON API."""
-    return path == "/api" or path.startswith("/api/")
 
 
 def require_https():

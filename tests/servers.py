@@ -79,7 +79,7 @@ def build_wheel(out: Path, version: str | None = None) -> Path:
         (source / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, source / name, follow_symlinks=False)
     if version:
-        init = source / "mypack" / "__init__.py"
+        init = source / "mypack" / "version.py"
         init.write_text(re.sub(r'^__version__ = "[^"]*"', f'__version__ = "{version}"',
                                init.read_text(), flags=re.M))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
@@ -149,7 +149,7 @@ class Deployment:
 
     def set_version(self, version: str) -> None:
         """Change the version the installed code reports: a new release of the code."""
-        init = self.package_file("__init__.py")
+        init = self.package_file("version.py")
         text = re.sub(r'^__version__ = "[^"]*"', f'__version__ = "{version}"',
                       init.read_text(), flags=re.M)
         init.write_text(text)

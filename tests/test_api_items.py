@@ -532,7 +532,8 @@ def test_delete_supplier_with_items(api, client):
     before = menu_state(api)
     error = assert_error(client.delete(f"/api/v1/suppliers/{bakery}", headers=auth("staff")),
                          409)
-    assert "detach" in error["message"]
+    assert "still has" in error["message"]
+    assert "detach" in error["fields"]  # the parameter that would let it go
     assert menu_state(api) == before
     assert_error(client.delete(f"/api/v1/suppliers/{bakery}?detach=perhaps",
                                headers=auth("staff")), 422)

@@ -177,7 +177,7 @@ def test_login_starts_a_fresh_session(site):
 
 
 def test_session_signing_follows_the_keys_of_the_moment(site):
-    """The signing serializer is kept between requests (mypack.auth.HeaderAuthSessions),
+    """The signing serializer is kept between requests (mypack.auth.sessions.HeaderAuthSessions),
     so a changed SECRET_KEY or SECRET_KEY_FALLBACKS must still take effect at once."""
     make_user(site)
     client = site.test_client()

@@ -225,7 +225,7 @@ def test_deploy_script_releases_under_load(deployed, tmp_path):
     assert "deploy: 5/5 reloading (touch)" in result.stdout
     assert load.result.failures == [], load.result.failures[:5]
     assert load.result.versions_started_after(done + RELOAD_WITHIN) == {"5.0.0"}
-    assert '__version__ = "5.0.0"' in deployed.package_file("__init__.py").read_text()
+    assert '__version__ = "5.0.0"' in deployed.package_file("version.py").read_text()
 
 
 @pytest.mark.parametrize("backend", ["postgres"])
@@ -239,7 +239,7 @@ def test_deploy_script_stops_at_a_failed_check_and_keeps_the_running_version(
         assert "deploy: FAILED: mypack check --deploy found errors" in result.stderr
         assert "4/5" not in result.stdout
         assert b'"1.0.0"' in get(apache.url + "/healthz")[1].replace(b" ", b"")
-    assert '__version__ = "1.0.0"' in deployed.package_file("__init__.py").read_text()
+    assert '__version__ = "1.0.0"' in deployed.package_file("version.py").read_text()
 
 
 @pytest.mark.parametrize("backend", ["postgres"])

@@ -98,3 +98,79 @@ def test_database_down_is_a_quick_503_not_a_500(make_app, accept):
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "5"
     assert "pw" not in response.text and "127.0.0.1" not in response.text
+
+
+# --- domain errors: one mapping (mypack.errors.DOMAIN_ANSWERS) -------------------------------
+
+@pytest.mark.parametrize("kind, status, code", [
+    ("NotFound", 404, "not_found"),
+    ("Invalid", 422, "unprocessable_entity"),
+    ("Refused", 403, "forbidden"),
+    ("Conflict", 409, "conflict"),
+])
+def test_domain_errors_answer_json_and_html_from_one_place(make_app, kind, status, code):
+    from mypack import exceptions
+
+    app = make_app()
+
+    @app.get("/refuse")
+    def refuse():
+        raise getattr(exceptions, kind)("Not like this.", {"name": ["Too short."]})
+
+    client = app.test_client()
+    answer = client.get("/refuse", headers={"Accept": "application/json"})
+    assert answer.status_code == status
+    assert answer.json == {"error": {"status": status, "code": code, "message": "Not like this.",
+                                     "fields": {"name": ["Too short."]}}}
+    page = client.get("/refuse", headers={"Accept": "text/html"})
+    assert page.status_code == status
+    assert page.mimetype == "text/html" and "Not like this." in page.text
+
+
+def test_a_locked_domain_error_says_when_to_retry(make_app):
+    from mypack.auth.service import AccountLocked
+
+    app = make_app()
+
+    @app.get("/locked")
+    def locked():
+        raise AccountLocked(42)
+
+    answer = app.test_client().get("/locked", headers={"Accept": "application/json"})
+    assert answer.status_code == 429
+    assert answer.headers["Retry-After"] == "42"
+    assert answer.json["error"]["message"].startswith("Too many failed logins")
+
+
+def test_a_subclass_answers_as_its_nearest_kind(make_app):
+    # An account's conflict is an AccountError (forms show it inline) and a Conflict.
+    from mypack.auth.service import AccountConflict, AccountError, NoSuchAccount
+
+    app = make_app()
+
+    @app.get("/conflict")
+    def conflict():
+        raise AccountConflict("Taken.")
+
+    @app.get("/nobody")
+    def nobody():
+        raise NoSuchAccount("Nobody.")
+
+    client = app.test_client()
+    assert issubclass(AccountConflict, AccountError)
+    assert client.get("/conflict", headers={"Accept": "application/json"}).status_code == 409
+    assert client.get("/nobody", headers={"Accept": "application/json"}).status_code == 404
+
+
+def test_a_builtin_lookup_error_in_a_view_stays_a_server_error(make_app):
+    # Services raise mypack.exceptions' kinds only: a stray KeyError is a bug (500),
+    # never read as "not found".
+    app = make_app(PROPAGATE_EXCEPTIONS=False)  # as in production, not TESTING's re-raise
+
+    @app.get("/bug")
+    def bug():
+        return {}["missing"]
+
+    answer = app.test_client().get("/bug", headers={"Accept": "application/json"})
+    assert answer.status_code == 500
+    assert answer.json["error"]["code"] == "internal_server_error"

@@ -10,7 +10,7 @@ import pytest
 from flask import url_for
 
 from mypack.extensions import db
-from mypack.menu import money
+from mypack.menu.prices import money
 from mypack.menu.models import MenuItem, Supplier
 
 from .auth_helpers import login, make_user

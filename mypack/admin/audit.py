@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from mypack.admin import bp
+from mypack.admin.console import bp
 from mypack.admin.lists import Column, Filter, ModelList, contains_any
 from mypack.admin.views import csv_export, list_page
 from mypack.audit import EVENTS, AuditEvent

@@ -9,7 +9,7 @@ a chart is made from ``[(day, value), ...]`` and a function that writes a value.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -79,7 +79,7 @@ class BarChart:
     bottom: int = HEIGHT - BOTTOM
 
 
-def bar_chart(points: list[tuple[date, Number]], title: str, *,
+def bar_chart(points: Sequence[tuple[date, Number]], title: str, *,
               format_value: Callable[[Number], str] = str, whole: bool = True,
               label_every: int = 7) -> BarChart:
     """A bar chart of ``points`` (oldest first), one bar per point.
@@ -114,7 +114,7 @@ def bar_chart(points: list[tuple[date, Number]], title: str, *,
                     bars=bars, ticks=ticks, labels=labels)
 
 
-def summary(points: list[tuple[date, Number]], title: str,
+def summary(points: Sequence[tuple[date, Number]], title: str,
             format_value: Callable[[Number], str] = str) -> str:
     """The chart in a sentence, for screen readers: "Orders per day, last 30 days:
     123 in all, most 9 on 2026-11-02" (the latest day of the most, if several)."""

@@ -16,10 +16,11 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms.validators import DataRequired, Length
 
-from mypack.admin import bp, charts, stats
+from mypack.admin import charts, stats
+from mypack.admin.console import bp
 from mypack.auth import service
 from mypack.auth.models import normalize_email
-from mypack.menu import money
+from mypack.menu.prices import money
 
 #: The longest email an account can have (the column's length).
 MAX_EMAIL = 254

@@ -11,7 +11,7 @@ from flask import flash, redirect, render_template, url_for
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from mypack.admin import bp
+from mypack.admin.console import bp
 from mypack.admin.forms import NewOrderForm, OrderMoveForm
 from mypack.admin.lists import Column, Filter, ModelList
 from mypack.admin.views import confirm_delete, csv_export, form_status, list_page

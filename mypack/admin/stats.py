@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import cast
 
 from sqlalchemy import case, func, select, type_coerce
 
@@ -158,7 +159,8 @@ def locked_accounts(now: datetime | None = None,
         .where(LoginThrottle.locked_until > now)
         .order_by(LoginThrottle.locked_until.desc(), LoginThrottle.email)
         .limit(limit + 1)).all()
-    locked = [LockedAccount(email, until, user_id is not None)
+    # locked_until > now: never NULL here.
+    locked = [LockedAccount(email, cast(datetime, until), user_id is not None)
               for email, until, user_id in rows[:limit]]
     return locked, len(rows) > limit
 

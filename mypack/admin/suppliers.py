@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import render_template, url_for
 from sqlalchemy import func, select
 
-from mypack.admin import bp
+from mypack.admin.console import bp
 from mypack.admin.lists import YES_NO, Column, Filter, ModelList, contains_any
 from mypack.admin.views import confirm_delete, csv_export, list_page
 from mypack.extensions import db

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from flask import flash, redirect, render_template, url_for
 from sqlalchemy import func, select
 
-from mypack.admin import bp
+from mypack.admin.console import bp
 from mypack.admin.forms import UserForm
 from mypack.admin.lists import YES_NO, Column, Filter, ModelList, contains_any
 from mypack.admin.views import bulk_action, confirm_delete, csv_export, form_status, list_page

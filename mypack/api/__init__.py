@@ -13,42 +13,26 @@ the one shape of mypack.errors: ``{"error": {"status", "code", "message", "field
 
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask, request
 from flask_login import current_user
-from flask_smorest import Api
 from werkzeug.exceptions import UnsupportedMediaType
 
-from mypack import __version__
-from mypack.api.schemas import ErrorResponse
+from mypack.api import resources
+from mypack.api.document import api
+from mypack.auth.credentials import authenticated_by_header
 from mypack.extensions import csrf
+from mypack.paths import API_PREFIX, is_api_path
+from mypack.version import __version__
 
-PREFIX = "/api/v1"
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
-
-
-class MypackApi(Api):
-    """flask-smorest's Api, leaving error responses to mypack.errors (one shape, and
-    HTML pages for the rest of the site), and documenting that shape: the ``default``
-    and 422 responses of every operation are mypack's ``{"error": {...}}``, not
-    flask-smorest's own error schema, which mypack never sends."""
-
-    ERROR_SCHEMA = ErrorResponse
-
-    def _register_error_handlers(self):
-        pass
-
-
-api = MypackApi()
 
 
 def init_app(app: Flask) -> None:
     """Document and mount the API's resources."""
-    from mypack.api import resources
-
     app.config.setdefault("API_TITLE", "mypack café API")
     app.config.setdefault("API_VERSION", __version__)
     app.config.setdefault("OPENAPI_VERSION", "3.0.3")
-    app.config.setdefault("OPENAPI_URL_PREFIX", PREFIX)
+    app.config.setdefault("OPENAPI_URL_PREFIX", API_PREFIX)
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
     api.init_app(app, spec_kwargs={"servers": [{"url": "/"}]})
     api.spec.components.security_scheme("basic", {"type": "http", "scheme": "basic"})
@@ -66,10 +50,10 @@ def _guard_api_requests():
     The check follows how the caller was authenticated, not which headers came along:
     a browser session with an extra Authorization header is still a cookie login.
     """
-    if not request.path.startswith(PREFIX + "/") or request.method not in WRITE_METHODS:
+    if not is_api_path(request.path) or request.method not in WRITE_METHODS:
         return None
     if request.content_length and request.mimetype != "application/json":
         raise UnsupportedMediaType("Send JSON (Content-Type: application/json).")
-    if current_user.is_authenticated and not g.get("authenticated_by_header"):
+    if current_user.is_authenticated and not authenticated_by_header():
         csrf.protect()
     return None

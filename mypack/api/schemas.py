@@ -1,10 +1,11 @@
 """Schemas shared by the API's resources: errors, users, and fields for staff only."""
 
 from datetime import UTC
+from typing import cast
 
 from marshmallow import Schema, fields, post_dump
 
-from mypack.api.auth import caller_is_staff
+from mypack.auth.roles import caller_is_staff
 
 #: How a staff-only field is documented (and marked, for tools: ``x-staff-only``).
 STAFF_ONLY = "Staff only: left out of the answer for other callers."
@@ -23,7 +24,7 @@ class ErrorBody(Schema):
     status = fields.Integer(required=True)
     code = fields.String(required=True)
     message = fields.String(required=True)
-    fields = fields.Dict(required=True)
+    fields = fields.Dict(required=True)  # type: ignore[assignment]  # the body's "fields"
 
 
 class ErrorResponse(Schema):
@@ -57,7 +58,7 @@ def staff_only(field: fields.Field) -> fields.Field:
     """Mark a field of a :class:`StaffFieldsSchema` as shown to staff (and admins) only;
     the OpenAPI document says so, and it is never required."""
     description = field.metadata.get("description")
-    field.metadata.update({"x-staff-only": True, "description": " ".join(
+    cast(dict, field.metadata).update({"x-staff-only": True, "description": " ".join(
         filter(None, [STAFF_ONLY, description]))})
     return field
 

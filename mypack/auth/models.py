@@ -10,7 +10,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mypack.database import utcnow
-from mypack.extensions import db
+from mypack.extensions import Model
 
 #: Roles from least to most rights; a role has the rights of those before it.
 ROLES = ("customer", "staff", "admin")
@@ -28,7 +28,7 @@ def normalize_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """Someone who can log in: a customer, staff member or admin."""
 
     __tablename__ = "users"
@@ -68,7 +68,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.id} {self.email} {self.role}>"
 
 
-class LoginThrottle(db.Model):
+class LoginThrottle(Model):
     """Failed logins per email, kept in the database so the lockout holds across
     processes and nodes. Unknown emails get rows too: the answer to a login must not
     reveal whether an account exists."""
@@ -81,7 +81,7 @@ class LoginThrottle(db.Model):
     locked_until: Mapped[datetime | None]
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A named API token of a user (Bearer authentication).
 
     Only a SHA-256 digest of the token is stored: the token itself is shown once, when

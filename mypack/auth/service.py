@@ -10,9 +10,10 @@ from __future__ import annotations
 import math
 import re
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import case, delete, literal, or_, select, update
+from sqlalchemy import CursorResult, Table, case, delete, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from mypack import audit
@@ -26,27 +27,43 @@ from mypack.auth.passwords import (
     verify_password,
     waste_time_like_a_check,
 )
-from mypack.database import utcnow
+from mypack.database import column_length, references, utcnow
+from mypack.exceptions import Conflict, Invalid, Locked, NotFound, Refused
 from mypack.extensions import db
 
 
-class AccountLocked(Exception):
+class AccountLocked(Locked):
     """Too many failed logins for this email; ``retry_after`` seconds until it opens."""
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__(f"locked for {retry_after} more seconds")
-        self.retry_after = retry_after
+        super().__init__("Too many failed logins for this account. Try again later.",
+                         retry_after)
 
 
-class AccountInactive(Exception):
+class AccountInactive(Refused):
     """The password was right but the account is deactivated."""
 
+    def __init__(self) -> None:
+        super().__init__("This account is deactivated.")
 
-class AccountError(ValueError):
-    """A change that breaks a rule (unknown user, weak password, last admin ...)."""
+
+class AccountError(Invalid):
+    """A change that breaks a rule (a weak password, a bad name, an unknown role); the
+    kinds below say when it is no such account, or the accounts as they are now."""
+
+
+class NoSuchAccount(NotFound, AccountError):
+    """No account has this email."""
+
+
+class AccountConflict(Conflict, AccountError):
+    """The accounts as they are now refuse it: the email is taken, the last admin,
+    orders that keep their customer."""
 
 
 EMAIL_TAKEN = "Another account has this email."
+#: The throttle rows as a table: their claims are single UPDATE statements.
+_THROTTLES = cast(Table, LoginThrottle.__table__)
 
 
 def find_user(email: str) -> User | None:
@@ -58,7 +75,7 @@ def get_user(email: str) -> User:
     """The user with this email; :raise AccountError: there is none."""
     user = find_user(email)
     if user is None:
-        raise AccountError(f"no user with email {normalize_email(email)}")
+        raise NoSuchAccount(f"no user with email {normalize_email(email)}")
     return user
 
 
@@ -99,7 +116,7 @@ def could_be_an_account(email: str) -> bool:
     """Whether a normalized email could be an account's at all: no longer than the
     column (lower case may be longer: "İ" becomes two characters), and without a
     control character (PostgreSQL refuses NUL outright)."""
-    return (len(email) <= User.__table__.c.email.type.length
+    return (len(email) <= column_length(User, "email")
             and not _CONTROL_CHARACTER.search(email))
 
 
@@ -157,9 +174,9 @@ def _user_and_throttle(email: str) -> tuple[User | None, LoginThrottle | None]:
 def _counted(email: str, now: datetime, window_start: datetime) -> bool:
     """Count one more try on an unlocked email with tries left, in one statement;
     False if the row is not such (the caller then decides under the row lock)."""
-    table = LoginThrottle.__table__
+    table = _THROTTLES
     expired = table.c.window_started_at < window_start
-    result = db.session.execute(
+    result = cast(CursorResult[Any], db.session.execute(
         update(table)
         .where(table.c.email == email,
                or_(table.c.locked_until.is_(None), table.c.locked_until <= now),
@@ -167,7 +184,7 @@ def _counted(email: str, now: datetime, window_start: datetime) -> bool:
         # In this order: MySQL's SET sees the values assigned before it.
         .ordered_values((table.c.failures, case((expired, 1), else_=table.c.failures + 1)),
                         (table.c.window_started_at,
-                         case((expired, now), else_=table.c.window_started_at))))
+                         case((expired, now), else_=table.c.window_started_at)))))
     return result.rowcount == 1
 
 
@@ -182,7 +199,7 @@ def _login_succeeded(user: User, password: str) -> None:
     # Earlier failures are forgiven (the row stays, for the next login's one-statement
     # claim); a lock that attempts running alongside this one set meanwhile is not:
     # this password was checked within the tries, theirs were not.
-    table = LoginThrottle.__table__
+    table = _THROTTLES
     db.session.execute(update(table).where(
         table.c.email == user.email,
         or_(table.c.locked_until.is_(None), table.c.locked_until <= utcnow()),
@@ -215,7 +232,7 @@ def _throttle_for_update(email: str, now: datetime) -> LoginThrottle:
     throttle = db.session.scalar(query)
     if throttle is None:  # unlocked (deleted) since it was read
         _create_throttle(email, now)
-        throttle = db.session.scalar(query)
+        throttle = db.session.scalars(query).one()
     return throttle
 
 
@@ -245,7 +262,7 @@ def unlock(email: str) -> None:
     user = find_user(email)
     throttle = db.session.get(LoginThrottle, email)
     if user is None and throttle is None:
-        raise AccountError(f"no user with email {email}, and no lock on it")
+        raise NoSuchAccount(f"no user with email {email}, and no lock on it")
     if throttle is not None:
         db.session.delete(throttle)
     audit.record("unlock", user, email=email)
@@ -354,7 +371,7 @@ def update_user(user: User, *, email: str, display_name: str, role: str, active:
     if password:
         _require_password(password, email)
     if email != user.email and find_user(email) is not None:
-        raise AccountError(EMAIL_TAKEN)
+        raise AccountConflict(EMAIL_TAKEN)
     try:
         changed = [f"{name} {old} -> {new}" for name, old, new in (
             ("email", user.email, email), ("name", user.display_name, display_name))
@@ -375,7 +392,7 @@ def update_user(user: User, *, email: str, display_name: str, role: str, active:
         raise
     except IntegrityError:  # the email was taken at the same moment
         db.session.rollback()
-        raise AccountError(EMAIL_TAKEN) from None
+        raise AccountConflict(EMAIL_TAKEN) from None
 
 
 def delete_user(user: User) -> None:
@@ -389,7 +406,7 @@ def delete_user(user: User) -> None:
         _require_another_admin(user)
     orders = _orders_of(user)
     if orders:
-        raise AccountError(f"{user.email} has {orders} order(s), which must keep their "
+        raise AccountConflict(f"{user.email} has {orders} order(s), which must keep their "
                            "customer: deactivate the account instead.")
     audit.record("user_delete", None, email=user.email, detail=f"user {user.id}, {user.role}")
     # A DELETE statement: the database cascades to tokens and keeps the audit rows,
@@ -399,16 +416,14 @@ def delete_user(user: User) -> None:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise AccountError(f"{user.email} has just placed an order: deactivate the "
+        raise AccountConflict(f"{user.email} has just placed an order: deactivate the "
                            "account instead.") from None
 
 
 def _orders_of(user: User) -> int:
-    # Imported here: mypack.orders imports the account models, and so this package.
-    from mypack.orders.models import Order
-
-    return db.session.scalar(select(db.func.count()).select_from(Order)
-                             .where(Order.user_id == user.id)) or 0
+    # Orders reference their customer; they are a layer above accounts, so their
+    # foreign key is asked rather than their model imported.
+    return references(db.session, user).get("orders", 0)
 
 
 def _change_role(user: User, role: str) -> None:
@@ -459,4 +474,4 @@ def _require_another_admin(user: User) -> None:
     others = db.session.scalar(select(db.func.count()).select_from(User).where(
         User.role == "admin", User.active.is_(True), User.id != user.id))
     if not others:
-        raise AccountError(f"{user.email} is the last active admin; make another admin first")
+        raise AccountConflict(f"{user.email} is the last active admin; make another admin first")

@@ -3,7 +3,7 @@
 Flask-Login keeps the login id (``<user id>:<session token>``, ``User.get_id``) in
 the session and, with "remember me", in a remember cookie signed with the app's key.
 Only Flask-Login's public API is used here: login_user, logout_user, current_user
-and its cookie decoding.
+and its cookie decoding. ``HeaderAuthSessions`` is the app's session interface.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from __future__ import annotations
 import time
 
 from flask import current_app, flash, request, session
-from flask_login import current_user, login_user, logout_user
-from flask_login.config import COOKIE_NAME
-from flask_login.utils import decode_cookie
+from flask.sessions import SecureCookieSessionInterface
+from flask_login import COOKIE_NAME, current_user, decode_cookie, login_user, logout_user
+
+from mypack.auth.credentials import authenticated_by_header
 
 #: How often the idle timer in the session is refreshed (each write resends the cookie).
 IDLE_RESOLUTION = 60
@@ -80,3 +81,47 @@ def end_idle_session() -> None:
         return
     if now - last_seen >= IDLE_RESOLUTION or "last_seen" not in session:
         session["last_seen"] = now
+
+
+class HeaderAuthSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with two changes.
+
+    - No session cookie for requests authenticated by a header: an API client that
+      sent its credentials must not receive a login cookie it never asked for.
+    - The signing serializer is built once per key set, not on every request, and a
+      request without a session cookie (API clients, probes, first visits) gets an
+      empty session without one. Flask builds it (and test-serializes ``{}`` with
+      it) on every request: about 8 µs of the 150 a /healthz took in process.
+    """
+
+    def __init__(self) -> None:
+        #: (the keys it was built with, the serializer), replaced as one value.
+        self._signing: tuple = ((), None)
+
+    def open_session(self, app, request):
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+    def get_signing_serializer(self, app):
+        # Keyed by the keys themselves, so a changed SECRET_KEY or SECRET_KEY_FALLBACKS
+        # takes effect at once. Two threads may both build it the first time; either
+        # result is the same serializer.
+        keys = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        built_for, serializer = self._signing
+        if keys != built_for:
+            serializer = super().get_signing_serializer(app)
+            self._signing = (keys, serializer)
+        return serializer
+
+    def should_set_cookie(self, app, session) -> bool:
+        if authenticated_by_header():
+            return False
+        return super().should_set_cookie(app, session)
+
+    def save_session(self, app, session, response) -> None:
+        if not (session or session.modified or session.accessed):
+            return None  # what Flask would do for it, without its cookie settings
+        if authenticated_by_header():
+            return None
+        return super().save_session(app, session, response)

@@ -7,14 +7,16 @@ template what it needs (``api_tokens()``, ``new_token_form()``) and handles the 
 from __future__ import annotations
 
 from flask import abort, flash, make_response, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from mypack.auth import bp, tokens
+from mypack.auth import tokens
 from mypack.auth.forms import PasswordForm, ProfileForm
+from mypack.auth.roles import role_required
+from mypack.auth.views import bp
 from mypack.database import utcnow
 
 #: How the pages name each scope.
@@ -42,7 +44,7 @@ def _token_helpers():
 
 
 @bp.post("/tokens")
-@login_required
+@role_required()
 def create_token():
     """Make a token and show it, this once, on a page of its own (never in a cookie)."""
     form = TokenForm()
@@ -58,7 +60,7 @@ def create_token():
 
 
 @bp.post("/tokens/<int:token_id>/revoke")
-@login_required
+@role_required()
 def revoke_token(token_id: int):
     """Revoke one of your tokens; another user's is not found."""
     record = tokens.revoke(current_user, token_id)

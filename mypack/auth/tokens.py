@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 from mypack import audit
 from mypack.auth.models import TOKEN_SCOPES, ApiToken, User
 from mypack.database import utcnow
+from mypack.exceptions import Refused
 from mypack.extensions import db
 
 #: 32 random bytes: 256 bits from the operating system's CSPRNG.
@@ -32,10 +33,10 @@ READ, WRITE = SCOPES
 DEFAULT_SCOPE = READ
 
 
-class ScopeTooWide(Exception):
+class ScopeTooWide(Refused):
     """A token asked to make a token with more scope than its own."""
 
-    def __init__(self, scope: str, within: str):
+    def __init__(self, scope: str, within: str | None):
         super().__init__(f"This token's scope is {within}; it cannot make a token with "
                          f"the {scope} scope.")
         self.scope, self.within = scope, within

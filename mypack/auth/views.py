@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
-from werkzeug.exceptions import TooManyRequests
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from mypack import audit
-from mypack.auth import bp, service
+from mypack.auth import service
 from mypack.auth.forms import LoginForm, PasswordForm, ProfileForm, RegisterForm
 from mypack.auth.redirects import safe_next
+from mypack.auth.roles import role_required
 from mypack.auth.sessions import end_session, is_remembered, start_session
 from mypack.extensions import db, limiter
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 INVALID_LOGIN = "Invalid email or password."
 
@@ -52,13 +54,11 @@ def login():
     if not form.validate_on_submit():
         status = 400 if form.errors else 200
     else:
+        # A locked email is the service's AccountLocked: 429 with Retry-After.
         try:
             user = service.authenticate(form.email.data, form.password.data)
-        except service.AccountLocked as locked:
-            raise TooManyRequests("Too many failed logins for this account. Try again later.",
-                                  retry_after=locked.retry_after) from None
-        except service.AccountInactive:
-            form.form_errors.append("This account is deactivated.")
+        except service.AccountInactive as inactive:
+            form.form_errors.append(inactive.message)
         else:
             if user is not None:
                 start_session(user, remember=form.remember.data)
@@ -70,7 +70,7 @@ def login():
 
 
 @bp.post("/logout")
-@login_required
+@role_required()
 def logout():
     """Log out: this session, every other one and all remember cookies end, and this
     browser's remember cookie is deleted."""
@@ -84,7 +84,7 @@ def logout():
 
 
 @bp.route("/profile", methods=["GET", "POST"])
-@login_required
+@role_required()
 def profile():
     """Show the profile; change the display name."""
     form = ProfileForm(obj=current_user)
@@ -98,7 +98,7 @@ def profile():
 
 
 @bp.post("/password")
-@login_required
+@role_required()
 def change_password():
     """Change the password with the current one; other sessions end, this one stays."""
     form = PasswordForm()

@@ -119,16 +119,18 @@ def run_checks(deploy: bool = False, silence: Iterable[str] = (),
     :param vhost: a rendered Apache vhost to check as well.
     :param gunicorn_conf: a gunicorn configuration file to check as well.
     """
-    from mypack.config import load_settings
+    from mypack.config import Settings, load_settings
 
+    settings: Settings | None = None
     try:
-        settings = load_settings()
+        loaded = load_settings()
     except ConfigError as exc:
-        settings, findings = None, [Finding("mypack.E001", str(exc))]
+        findings = [Finding("mypack.E001", str(exc))]
     else:
-        findings = check_settings(settings, deploy)
-        if settings.values.get("SQLALCHEMY_DATABASE_URI"):
-            findings += check_database(settings.values)
+        settings = loaded
+        findings = check_settings(loaded, deploy)
+        if loaded.values.get("SQLALCHEMY_DATABASE_URI"):
+            findings += check_database(loaded.values)
     if vhost:
         findings += check_vhost(Path(vhost), settings)
     if gunicorn_conf:

@@ -122,7 +122,8 @@ def check_lockout(values: Mapping[str, Any]) -> list[Finding]:
     low, high = LOCKOUT_SECONDS
     for name in ("LOCKOUT_WINDOW", "LOCKOUT_DURATION"):
         seconds = values.get(name)
-        if not (_whole(seconds) or isinstance(seconds, float)) or not low <= seconds <= high:
+        if not isinstance(seconds, int | float) or isinstance(seconds, bool) \
+                or not low <= seconds <= high:
             problems.append(f"{name} is {seconds!r} ({low} to {high} seconds)")
     if not problems:
         return []

@@ -22,7 +22,7 @@ def check_database(values) -> list[Finding]:
             if problem:
                 findings.append(Finding("mypack.E021", problem))
             if engine.dialect.name == "mysql":
-                wait = int(connection.execute(text("SELECT @@wait_timeout")).scalar())
+                wait = int(connection.execute(text("SELECT @@wait_timeout")).scalar_one())
                 recycle = values["SQLALCHEMY_ENGINE_OPTIONS"].get("pool_recycle", -1)
                 if recycle < 0 or recycle >= wait:
                     findings.append(Finding(

@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from mypack.auth.roles import role_required
 from mypack.extensions import db
-from mypack.menu import bp, service
+from mypack.menu import service
 from mypack.menu.forms import (
     NAME_TAKEN,
     ConfirmForm,
@@ -23,6 +23,7 @@ from mypack.menu.forms import (
 )
 from mypack.menu.models import MenuItem, Supplier
 from mypack.menu.pages import page_number, paginate
+from mypack.menu.views import bp
 
 #: Rows on one page of a staff list.
 PAGE_SIZE = 50
@@ -75,8 +76,8 @@ def item_form(item: MenuItem, done: str, list_endpoint: str,
         form.apply_to(item)
         try:
             service.save_item(item)
-        except LookupError as error:
-            form.supplier_id.errors.append(str(error))
+        except service.SupplierGone as error:
+            form.supplier_id.errors.append(error.message)
         else:
             flash(done.format(item.name), "success")
             return redirect(url_for(list_endpoint))

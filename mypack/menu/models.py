@@ -9,7 +9,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mypack.database import utcnow
-from mypack.extensions import db
+from mypack.extensions import Model
 
 #: Menu categories, in the order the menu shows them.
 CATEGORIES = ("coffee", "tea", "food", "other")
@@ -17,7 +17,7 @@ CATEGORIES = ("coffee", "tea", "food", "other")
 Price = Numeric(10, 2, asdecimal=True)
 
 
-class Supplier(db.Model):
+class Supplier(Model):
     """Who delivers an item: a roaster, a bakery, a tea merchant."""
 
     __tablename__ = "suppliers"
@@ -34,7 +34,7 @@ class Supplier(db.Model):
         return f"<Supplier {self.id} {self.name}>"
 
 
-class MenuItem(db.Model):
+class MenuItem(Model):
     """Something on the menu, with its price."""
 
     __tablename__ = "menu_items"

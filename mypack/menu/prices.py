@@ -12,9 +12,11 @@ is compiled with ``re.ASCII`` and matched whole.
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
-from mypack.menu import CENT
+#: Every price on the site shows as this symbol and the amount with two decimals.
+CURRENCY = "€"
+CENT = Decimal("0.01")
 
 #: The documented pattern (ECMA-262 regex, as OpenAPI means it: \d is [0-9]).
 PRICE_PATTERN = r"^\d{1,4}(\.\d{1,2})?$"
@@ -57,3 +59,10 @@ def _what_is_wrong(text: str) -> str:
     if value != value.quantize(CENT):
         return TOO_PRECISE
     return ENTER_A_PRICE  # "-0", "00001": the right number, not written as a price
+
+
+def money(value: Decimal | int | str | None) -> str:
+    """A price as the site shows it, ``€3.20`` (``€1,250.00``); nothing for None."""
+    if value is None:
+        return ""
+    return f"{CURRENCY}{Decimal(value).quantize(CENT, ROUND_HALF_UP):,.2f}"

@@ -11,16 +11,19 @@ as the check would have reported it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any, cast
 
-from sqlalchemy import Select, case, delete, func, select, update
+from sqlalchemy import CursorResult, Select, case, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from mypack.database import references
+from mypack.exceptions import Conflict
 from mypack.extensions import db
 from mypack.menu.cache import menu_changed
 from mypack.menu.models import CATEGORIES, MenuItem, Supplier
 
 
-class ItemOnOrders(Exception):
+class ItemOnOrders(Conflict):
     """The item is on ``orders`` orders; nothing was deleted."""
 
     def __init__(self, item: MenuItem, orders: int):
@@ -29,16 +32,33 @@ class ItemOnOrders(Exception):
         self.item, self.orders = item, orders
 
 
-class SupplierHasItems(Exception):
+class SupplierHasItems(Conflict):
     """The supplier still has ``items``; nothing was deleted."""
 
     def __init__(self, supplier: Supplier, items: list[MenuItem]):
-        super().__init__(f"{supplier.name} still has {len(items)} item(s).")
+        super().__init__(f"{supplier.name} still has {len(items)} item(s).", {
+            "detach": ["Delete with detach to keep its items on the menu without a "
+                       "supplier."]})
         self.supplier, self.items = supplier, items
 
 
-class SupplierNameTaken(Exception):
+class SupplierNameTaken(Conflict):
     """Another supplier has this name; nothing was saved."""
+
+    def __init__(self, name: str):
+        super().__init__(NAME_TAKEN, {"name": [NAME_TAKEN]})
+        self.name = name
+
+
+class SupplierGone(Conflict):
+    """The item's supplier was deleted meanwhile; nothing was saved."""
+
+    def __init__(self) -> None:
+        super().__init__("The supplier was deleted meanwhile.",
+                         {"supplier_id": ["No supplier with this id."]})
+
+
+NAME_TAKEN = "Another supplier has this name."
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -78,17 +98,15 @@ def supplier_items(supplier: Supplier) -> list[MenuItem]:
 
 def supplier_choices() -> list[tuple[int, str]]:
     """(id, name) of every supplier, by name, for a select."""
-    return [tuple(row) for row in db.session.execute(
+    return [(supplier_id, name) for supplier_id, name in db.session.execute(
         select(Supplier.id, Supplier.name).order_by(func.lower(Supplier.name)))]
 
 
 def orders_with_item(item: MenuItem) -> int:
-    """How many orders the item is on."""
-    # Imported here: mypack.orders imports the menu's models, and so this package.
-    from mypack.orders.models import OrderLine
-
-    return db.session.scalar(select(func.count(func.distinct(OrderLine.order_id)))
-                             .where(OrderLine.item_id == item.id)) or 0
+    """How many orders the item is on (an order has one line per item)."""
+    # Order lines reference their item; orders are a layer above the menu, so their
+    # foreign key is asked rather than their model imported.
+    return references(db.session, item).get("order_lines", 0)
 
 
 def supplier_name_taken(name: str, supplier: Supplier | None = None) -> bool:
@@ -105,7 +123,7 @@ def supplier_name_taken(name: str, supplier: Supplier | None = None) -> bool:
 def save_item(item: MenuItem) -> None:
     """Add or update the item.
 
-    :raise LookupError: its supplier was deleted meanwhile; nothing was saved.
+    :raise SupplierGone: its supplier was deleted meanwhile; nothing was saved.
     """
     db.session.add(item)
     try:
@@ -113,7 +131,7 @@ def save_item(item: MenuItem) -> None:
     except IntegrityError:
         # The form checked the supplier; only its deletion since then fails the key.
         db.session.rollback()
-        raise LookupError("The supplier was deleted meanwhile.") from None
+        raise SupplierGone() from None
     menu_changed()
 
 
@@ -160,6 +178,11 @@ def save_supplier(supplier: Supplier) -> None:
     :raise SupplierNameTaken: another supplier has its name (saved meanwhile, or equal
         under the database's collation); nothing was saved.
     """
+    with db.session.no_autoflush:  # the check must not write the pending change
+        taken = supplier_name_taken(supplier.name, supplier)
+    if taken:
+        db.session.rollback()
+        raise SupplierNameTaken(supplier.name)
     db.session.add(supplier)
     try:
         db.session.commit()
@@ -182,9 +205,9 @@ def delete_supplier(supplier: Supplier, detach: bool = False) -> int:
         raise SupplierHasItems(supplier, items)
     detached = 0
     if items:
-        detached = db.session.execute(
+        detached = cast(CursorResult[Any], db.session.execute(
             update(MenuItem).where(MenuItem.supplier_id == supplier.id)
-            .values(supplier_id=None)).rowcount
+            .values(supplier_id=None))).rowcount
     # A DELETE statement, not session.delete(): the ORM would quietly detach any item
     # it finds at flush time; the statement leaves that to the foreign key, which
     # refuses the delete if an item was added since the check.

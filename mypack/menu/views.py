@@ -5,12 +5,17 @@ from __future__ import annotations
 import re
 from itertools import groupby
 
-from flask import abort, render_template, request
+from flask import Blueprint, abort, render_template, request
 
 from mypack.extensions import db
-from mypack.menu import bp, service
+from mypack.menu import service
 from mypack.menu.models import CATEGORIES, MenuItem
 from mypack.menu.pages import page_number, paginate
+from mypack.menu.prices import money
+
+bp = Blueprint("menu", __name__)
+# Every price on the site shows through this filter: {{ item.price | money }}.
+bp.add_app_template_filter(money, "money")
 
 #: Items on one page of the menu.
 PAGE_SIZE = 20

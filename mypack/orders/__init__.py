@@ -1,14 +1,8 @@
-"""Orders: the customer's pages (order, review, confirm, list, cancel) and the staff
-queue. The rules and the concurrency handling live in ``mypack.orders.service``;
-the views only read forms and turn its exceptions into pages. Prices show through
-the menu's ``money`` filter, like everywhere on the site.
+"""Orders: placing, cancelling and moving them through their statuses.
+
+The domain: ``models`` (orders, their lines, the statuses and the moves between
+them) and ``service`` (the rules, one transaction each, safe under concurrency).
+The request layer on top: ``views`` (the customer's pages), ``queue`` (the staff
+queue) and ``forms``; they read forms and leave failures to the domain's
+exceptions (mypack.exceptions, answered by mypack.errors). Nothing here imports them.
 """
-
-from __future__ import annotations
-
-from flask import Blueprint
-
-bp = Blueprint("orders", __name__)
-
-
-from mypack.orders import queue, views  # noqa: E402,F401  (routes register on bp)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mypack.auth.models import User
 from mypack.database import utcnow
-from mypack.extensions import db
+from mypack.extensions import Model
 from mypack.menu.models import MenuItem, Price
 
 #: Every status, in the order an order moves through them.
@@ -28,7 +28,7 @@ OPEN_STATUSES = ("placed", "preparing", "ready")
 MIN_QUANTITY, MAX_QUANTITY = 1, 50
 
 
-class Order(db.Model):
+class Order(Model):
     """One customer's order."""
 
     __tablename__ = "orders"
@@ -62,7 +62,7 @@ class Order(db.Model):
         return f"<Order {self.id} {self.status} {self.total}>"
 
 
-class OrderLine(db.Model):
+class OrderLine(Model):
     """An item in an order, with the quantity and the price at ordering time."""
 
     __tablename__ = "order_lines"

@@ -8,9 +8,10 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 
 from mypack.auth.roles import role_required
-from mypack.orders import bp, service
+from mypack.orders import service
 from mypack.orders.forms import MoveForm
 from mypack.orders.models import TRANSITIONS
+from mypack.orders.views import bp
 
 #: The button for moving an order to each status.
 ACTIONS = {
@@ -34,18 +35,15 @@ def queue():
 def move(order_id: int):
     """Move an order from the status the staff member saw to the one they chose.
 
-    :raise 400: an unknown status, or a move the transitions do not allow.
+    :raise 400: an unknown status.
     :raise 404: no such order.
+    :raise 409: a move the transitions do not allow.
     """
     form = MoveForm()
     if not form.validate_on_submit():
         abort(400, "Unknown status.")
     try:
         order = service.move(order_id, form.seen.data, form.status.data)
-    except service.OrderError as error:
-        abort(400, str(error))
-    except LookupError:
-        abort(404)
     except service.OrderConflict as conflict:
         # Someone else moved it first (or the customer cancelled): show the queue as it is.
         flash(str(conflict), "warning")

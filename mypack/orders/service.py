@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from mypack.database import commit_retrying_deadlocks, utcnow
+from mypack.exceptions import Conflict, NotFound
 from mypack.extensions import db
 from mypack.menu.models import MenuItem
 from mypack.orders.models import (
@@ -34,12 +35,20 @@ from mypack.orders.models import (
 MAX_LINES = 30
 
 
-class OrderError(ValueError):
-    """The order cannot be placed as asked; the message says why."""
+class OrderError(Conflict):
+    """The order cannot be placed, moved or deleted as asked, the menu and the order
+    being what they are now; the message says why, ``fields`` which value."""
+
+    def __init__(self, message: str, field: str = "lines") -> None:
+        super().__init__(message, {field: [message]})
 
 
-class OrderConflict(Exception):
+class OrderConflict(Conflict):
     """The order changed meanwhile (another staff member, the customer); nothing was done."""
+
+
+def _no_such_order() -> NotFound:
+    return NotFound("No such order.")
 
 
 def place_order(user, quantities: Mapping[int, int], submission_key: str) -> Order:
@@ -158,26 +167,27 @@ def open_orders() -> list[Order]:
 def cancel(user, order_id: int) -> Order:
     """The customer cancels their own order while it is still placed.
 
-    :raise LookupError: no such order of theirs.
+    :raise NotFound: no such order of theirs.
     :raise OrderConflict: it is no longer placed.
     """
     order = customer_order(user, order_id)
     if order is None:
-        raise LookupError(order_id)
+        raise _no_such_order()
     return _move(order.id, "placed", "cancelled")
 
 
 def move(order_id: int, seen_status: str, new_status: str) -> Order:
     """Staff move an order from the status they saw to the next one.
 
-    :raise LookupError: no such order.
-    :raise OrderError: that move is not allowed from ``seen_status``.
+    :raise NotFound: no such order.
+    :raise OrderError: that move is not allowed from ``seen_status`` (its field: ``to``).
     :raise OrderConflict: the order is no longer in ``seen_status``.
     """
     if seen_status not in STATUSES or new_status not in TRANSITIONS[seen_status]:
-        raise OrderError(f"An order cannot go from {seen_status} to {new_status}.")
+        raise OrderError(f"An order cannot go from {seen_status} to {new_status}.",
+                         field="to")
     if db.session.get(Order, order_id) is None:
-        raise LookupError(order_id)
+        raise _no_such_order()
     return _move(order_id, seen_status, new_status)
 
 
@@ -187,7 +197,7 @@ def _move(order_id: int, seen_status: str, new_status: str) -> Order:
     result = commit_retrying_deadlocks(db.session, (
         update(Order).where(Order.id == order_id, Order.status == seen_status)
         .values(status=new_status, updated_at=utcnow())))
-    order = db.session.get(Order, order_id)
+    order = db.session.get_one(Order, order_id)  # a move never deletes it
     db.session.refresh(order)
     if result.rowcount != 1:
         raise OrderConflict(f"Order {order_id} is {order.status} now; it was not changed.")
@@ -198,18 +208,18 @@ def delete_cancelled(order_id: int) -> None:
     """Delete a cancelled order and its lines (the admin console tidying up). Other
     orders stay: open ones must be cancelled first, collected ones are sales.
 
-    :raise LookupError: no such order.
+    :raise NotFound: no such order.
     :raise OrderError: it is not cancelled (or stopped being so meanwhile).
     """
     order = db.session.get(Order, order_id)
     if order is None:
-        raise LookupError(order_id)
+        raise _no_such_order()
     # Conditional, like a move: nothing goes if the status changed since the check.
     result = commit_retrying_deadlocks(db.session, delete(Order).where(
         Order.id == order_id, Order.status == "cancelled"))
     if result.rowcount != 1:
         db.session.refresh(order)
-        raise OrderError(not_deletable(order))
+        raise OrderError(not_deletable(order), field="status")
 
 
 def not_deletable(order: Order) -> str:

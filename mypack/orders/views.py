@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import secrets
 
-from flask import abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from mypack.auth.roles import role_required
 from mypack.extensions import db
 from mypack.menu.models import CATEGORIES, MenuItem
-from mypack.orders import bp, service
+from mypack.orders import service
 from mypack.orders.forms import (
     QUANTITY_PREFIX,
     CancelForm,
@@ -24,12 +25,14 @@ from mypack.orders.forms import (
     read_quantities,
 )
 
+bp = Blueprint("orders", __name__)
+
 #: Longest quantity text shown back in a form that was refused.
 _SHOWN_LENGTH = 5
 
 
 @bp.route("/orders/new", methods=["GET", "POST"])
-@login_required
+@role_required()
 def new():
     """Choose quantities (GET); the review of them with a "Confirm" form (POST).
 
@@ -58,7 +61,7 @@ def new():
 
 
 @bp.post("/orders/confirm")
-@login_required
+@role_required()
 def confirm():
     """Place the reviewed order and show it. The service checks the quantities and items
     again and reads the prices now: the hidden fields are only a wish.
@@ -87,7 +90,7 @@ def confirm():
 
 
 @bp.get("/orders", endpoint="list")
-@login_required
+@role_required()
 def order_list():
     """The customer's orders, newest first."""
     orders = service.customer_orders(current_user._get_current_object())
@@ -95,7 +98,7 @@ def order_list():
 
 
 @bp.get("/orders/<int:order_id>")
-@login_required
+@role_required()
 def detail(order_id: int):
     """One of the customer's orders with its lines.
 
@@ -108,7 +111,7 @@ def detail(order_id: int):
 
 
 @bp.post("/orders/<int:order_id>/cancel")
-@login_required
+@role_required()
 def cancel(order_id: int):
     """Cancel the customer's order while it is still ``placed``; later it stays as it is
     and a message says why.
@@ -119,8 +122,6 @@ def cancel(order_id: int):
         abort(400)
     try:
         service.cancel(current_user._get_current_object(), order_id)
-    except LookupError:
-        abort(404)
     except service.OrderConflict as conflict:
         # The café started on it (or it was cancelled already): too late to cancel.
         flash(f"{conflict} Only an order that is still placed can be cancelled.", "warning")

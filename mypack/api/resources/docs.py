@@ -12,6 +12,7 @@ import json
 import flask
 from flask import render_template
 
+from mypack.api.document import api
 from mypack.api.parsing import Blueprint
 
 blp = Blueprint("api_docs", __name__, url_prefix="/api/v1/docs",
@@ -116,8 +117,6 @@ def operations(spec: dict) -> list[dict]:
 
 def docs_page():
     """The API reference."""
-    from mypack.api import api
-
     spec = api.spec.to_dict()
     components = spec.get("components", {}).get("schemas", {})
     schemas = [{"name": name, "description": schema.get("description", ""),

@@ -6,7 +6,7 @@ from flask import abort
 from marshmallow import Schema, fields, validate
 from sqlalchemy import Select, func
 
-from mypack.api.auth import require
+from mypack.api.access import require
 from mypack.api.fields import Flag, Id, Money, QueryFlag, Search, Text, fits
 from mypack.api.pagination import (
     PageArgsSchema,
@@ -114,14 +114,6 @@ def _check_supplier(data: dict) -> None:
                     {"supplier_id": ["No supplier with this id."]})
 
 
-def _save(item: MenuItem) -> None:
-    try:
-        service.save_item(item)
-    except LookupError:
-        field_error(409, "The supplier was deleted meanwhile.",
-                    {"supplier_id": ["No supplier with this id."]})
-
-
 @blp.route("")
 @public_answer
 @blp.arguments(ItemQueryArgsSchema, location="query")
@@ -143,7 +135,7 @@ def create_item(data):
     """Add an item (staff)."""
     _check_supplier(data)
     item = MenuItem(**data)
-    _save(item)
+    service.save_item(item)
     return item
 
 
@@ -166,7 +158,7 @@ def update_item(data, item_id):
     _check_supplier(data)
     for name, value in data.items():
         setattr(item, name, value)
-    _save(item)
+    service.save_item(item)
     return item
 
 
@@ -178,8 +170,5 @@ def delete_item(item_id):
     """Delete an item that is on no order (staff); one on orders is a 409: mark it
     unavailable instead."""
     item = get_item(item_id)
-    try:
-        service.delete_item(item)
-    except service.ItemOnOrders as error:
-        abort(409, str(error))
+    service.delete_item(item)  # on orders: 409
     return None

@@ -2,7 +2,7 @@
 
 from flask_login import current_user
 
-from mypack.api.auth import require
+from mypack.api.access import require
 from mypack.api.parsing import Blueprint
 from mypack.api.schemas import UserSchema, error_responses
 

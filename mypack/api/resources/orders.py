@@ -12,11 +12,10 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from mypack.api.auth import require
+from mypack.api.access import require
 from mypack.api.fields import NO_NUL, Id, Money, fits
 from mypack.api.pagination import (
     PageArgsSchema,
-    field_error,
     page_schema,
     paginate,
     sort_clauses,
@@ -138,14 +137,10 @@ def create_order(data):
     for line in data["lines"]:  # lines of the same item add up (to 50 at most)
         quantities[line["item_id"]] = quantities.get(line["item_id"], 0) + line["quantity"]
     key = data.get("submission_key") or f"api-{secrets.token_urlsafe(24)}"
-    try:
-        order = service.place_order(current_user, quantities, key)
-    except service.OrderError as error:
-        # The schema has refused malformed lines (422); what the service refuses now
-        # depends on the menu's state (an unknown or unavailable item, another
-        # order's key): a conflict with the current state.
-        field_error(409, str(error), {"lines": [str(error)]})
-    return order  # the caller's own, with its lines and items as placed
+    # The schema has refused malformed lines (422); what the service refuses now
+    # depends on the menu's state (an unknown or unavailable item, another order's
+    # key): its OrderError, a 409 on the lines.
+    return service.place_order(current_user, quantities, key)
 
 
 @blp.route("/<int:order_id>")
@@ -168,19 +163,12 @@ def change_status(data, order_id):
     order is no longer ``from``, or the transitions do not lead from ``from`` to ``to``."""
     seen, wanted = data["from_status"], data["to_status"]
     visible_order(order_id)  # 404 first: someone else's order is not there for customers
-    try:
-        if current_user.has_role("staff"):
-            service.move(order_id, seen, wanted)
-        else:
-            if (seen, wanted) != ("placed", "cancelled"):
-                abort(403, "Customers may only cancel a placed order.")
-            service.cancel(current_user, order_id)
-    except LookupError:
-        abort(404, "No such order.")
-    except service.OrderError as error:
-        # A move outside the transitions: statuses are well-formed (else 422), but the
-        # order's state machine refuses it.
-        field_error(409, str(error), {"to": [str(error)]})
-    except service.OrderConflict as error:
-        abort(409, str(error))
+    # A move outside the transitions is the service's OrderError (409 on ``to``): the
+    # statuses are well-formed (else 422), but the order's state machine refuses it.
+    if current_user.has_role("staff"):
+        service.move(order_id, seen, wanted)
+    else:
+        if (seen, wanted) != ("placed", "cancelled"):
+            abort(403, "Customers may only cancel a placed order.")
+        service.cancel(current_user, order_id)
     return visible_order(order_id)

@@ -6,11 +6,10 @@ from flask import abort
 from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 
-from mypack.api.auth import require
+from mypack.api.access import require
 from mypack.api.fields import QueryFlag, Search, Text, fits
 from mypack.api.pagination import (
     PageArgsSchema,
-    field_error,
     page_schema,
     paginate,
     sort_clauses,
@@ -79,19 +78,6 @@ def get_supplier(supplier_id: int) -> Supplier:
     return supplier
 
 
-def _save(supplier: Supplier) -> None:
-    taken = {"name": ["Another supplier has this name."]}
-    with db.session.no_autoflush:  # the check must not write the pending change
-        taken_now = service.supplier_name_taken(supplier.name, supplier)
-    if taken_now:
-        db.session.rollback()
-        field_error(409, "Another supplier has this name.", taken)
-    try:
-        service.save_supplier(supplier)
-    except service.SupplierNameTaken:
-        field_error(409, "Another supplier has this name.", taken)
-
-
 @blp.route("")
 @blp.arguments(SupplierQueryArgsSchema, location="query")
 @blp.response(200, SupplierPageSchema, headers={"Link": {
@@ -115,7 +101,7 @@ def list_suppliers(args):
 def create_supplier(data):
     """Add a supplier (staff); names are unique in any case."""
     supplier = Supplier(**data)
-    _save(supplier)
+    service.save_supplier(supplier)
     return supplier
 
 
@@ -150,7 +136,7 @@ def update_supplier(data, supplier_id):
     supplier = get_supplier(supplier_id)
     for name, value in data.items():
         setattr(supplier, name, value)
-    _save(supplier)
+    service.save_supplier(supplier)
     return supplier
 
 
@@ -163,8 +149,5 @@ def delete_supplier(args, supplier_id):
     """Delete a supplier (staff); one with items is a 409 unless ``?detach=true``,
     which leaves its items on the menu without a supplier."""
     supplier = get_supplier(supplier_id)
-    try:
-        service.delete_supplier(supplier, detach=args["detach"])
-    except service.SupplierHasItems as error:
-        abort(409, f"{error} Delete with ?detach=true to keep them without a supplier.")
+    service.delete_supplier(supplier, detach=args["detach"])  # with items: 409 on ``detach``
     return None

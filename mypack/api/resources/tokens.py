@@ -14,11 +14,12 @@ from flask import abort
 from flask_login import current_user
 from marshmallow import Schema, fields, validate
 
-from mypack.api.auth import require, token_scope
+from mypack.api.access import require
 from mypack.api.fields import Text, fits
 from mypack.api.parsing import Blueprint
 from mypack.api.schemas import UTCDateTime, error_responses
 from mypack.auth import tokens
+from mypack.auth.credentials import token_scope
 from mypack.auth.models import ApiToken
 
 blp = Blueprint("api_tokens", __name__, url_prefix="/api/v1/tokens",
@@ -82,11 +83,9 @@ def create_token(data):
 
     A token makes tokens of its own scope or less (403).
     """
-    try:
-        token, record = tokens.create(current_user, data["name"], data["expires_in_days"],
-                                      data["scope"], within=token_scope())
-    except tokens.ScopeTooWide as error:
-        abort(403, str(error))
+    # A wider scope than the asking token's is its ScopeTooWide: 403.
+    token, record = tokens.create(current_user, data["name"], data["expires_in_days"],
+                                  data["scope"], within=token_scope())
     shown = {name: getattr(record, name) for name in (
         "id", "name", "prefix", "scope", "created_at", "expires_at", "last_used_at",
         "revoked_at")}

@@ -8,7 +8,7 @@ from flask import abort
 from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 
-from mypack.api.auth import require
+from mypack.api.access import require
 from mypack.api.fields import Flag
 from mypack.api.pagination import PageArgsSchema, page_schema, paginate
 from mypack.api.parsing import Blueprint
@@ -68,12 +68,9 @@ def update_user(data, user_id):
     API tokens.
     """
     user = _user_or_404(user_id)
-    try:
-        if "role" in data:
-            service.set_role(user.email, data["role"])
-        if "active" in data:
-            service.set_active(user.email, data["active"])
-    except service.AccountError as error:
-        db.session.rollback()
-        abort(409, str(error))
+    # The last active admin keeps both: the service's AccountConflict, a 409.
+    if "role" in data:
+        service.set_role(user.email, data["role"])
+    if "active" in data:
+        service.set_active(user.email, data["active"])
     return user
