@@ -485,6 +485,8 @@ def test_create_and_patch_supplier(client):
 @pytest.mark.parametrize("body, field", [
     ({"name": "X", "email": "not-an-email"}, "email"),
     ({"name": "X", "email": "a b@c.example"}, "email"),
+    ({"name": "X", "email": "a\u00a0b@c.example"}, "email"),  # white space of any kind
+    ({"name": "X\x9b2J"}, "name"),  # C1 control characters too
     ({"name": "A\nB"}, "name"),
     ({"name": " \t "}, "name"),
     ({"name": "X", "notes": "bell\x07"}, "notes"),

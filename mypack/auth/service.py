@@ -8,7 +8,6 @@ callers turn into responses or messages in one place each.
 from __future__ import annotations
 
 import math
-import re
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -28,6 +27,7 @@ from mypack.auth.passwords import (
 )
 from mypack.database import utcnow
 from mypack.extensions import db
+from mypack.text import EMAIL_LENGTH, control_characters
 
 
 class AccountLocked(Exception):
@@ -100,10 +100,7 @@ def could_be_an_account(email: str) -> bool:
     column (lower case may be longer: "İ" becomes two characters), and without a
     control character (PostgreSQL refuses NUL outright)."""
     return (len(email) <= User.__table__.c.email.type.length
-            and not _CONTROL_CHARACTER.search(email))
-
-
-_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
+            and not control_characters(email))
 
 
 def _claim_attempt(email: str) -> User | None:
@@ -261,8 +258,8 @@ def register(email: str, display_name: str, password: str, role: str = "customer
     """
     email = normalize_email(email)
     if not could_be_an_account(email):
-        raise AccountError("an email address has at most 254 characters (in lower case) "
-                           "and no control characters")
+        raise AccountError(f"an email address has at most {EMAIL_LENGTH} characters "
+                           "(in lower case) and no control characters")
     display_name = _require_name(display_name)
     _require_password(password, email)
     _require_role(role)

@@ -16,13 +16,14 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from mypack.auth import bp, tokens
 from mypack.auth.forms import PasswordForm, ProfileForm
 from mypack.database import utcnow
+from mypack.text import NAME_LENGTH
 
 #: How the pages name each scope.
 SCOPE_LABELS = {tokens.READ: "read only", tokens.WRITE: "read and write"}
 
 
 class TokenForm(FlaskForm):
-    name = StringField("Token name", validators=[DataRequired(), Length(max=100)])
+    name = StringField("Token name", validators=[DataRequired(), Length(max=NAME_LENGTH)])
     expires_in_days = IntegerField("Expires after (days, empty for never)", validators=[
         Optional(), NumberRange(min=1, max=365)])
     scope = SelectField("Scope", default=tokens.DEFAULT_SCOPE,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -11,33 +9,34 @@ from wtforms.validators import (
     DataRequired,
     Length,
     Optional,
-    Regexp,
     StopValidation,
     ValidationError,
 )
 
+from mypack.auth.forms import EMAIL
 from mypack.menu import service
 from mypack.menu.models import CATEGORIES, MenuItem, Supplier
 from mypack.menu.prices import InvalidPrice, parse_price
+from mypack.text import (
+    EMAIL_LENGTH,
+    NAME_LENGTH,
+    PHONE_LENGTH,
+    TEXT_LENGTH,
+    control_characters,
+)
 
-NAME_LENGTH = 100
-TEXT_LENGTH = 2000
 NAME_TAKEN = "Another supplier has this name."
-EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter an email address.")
 
 
 class Printable:
-    """No control characters: PostgreSQL refuses NUL outright, and none belongs in a
-    name. ``multiline`` text may have line breaks and tabs."""
-
-    LINE = re.compile(r"[\x00-\x1f\x7f]")
-    TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+    """No control characters (mypack.text's rule): PostgreSQL refuses NUL outright,
+    and none belongs in a name. ``multiline`` text may have line breaks and tabs."""
 
     def __init__(self, multiline: bool = False):
-        self.pattern = self.TEXT if multiline else self.LINE
+        self.multiline = multiline
 
     def __call__(self, form, field):
-        if field.data and self.pattern.search(field.data):
+        if field.data and control_characters(field.data, self.multiline):
             raise ValidationError("Remove the control characters.")
 
 
@@ -107,8 +106,9 @@ class SupplierForm(FlaskForm):
     name = StringField("Name", filters=[strip],
                        validators=[DataRequired(), Length(max=NAME_LENGTH), Printable()])
     email = StringField("Email", filters=[strip],
-                        validators=[Optional(), Length(max=254), EMAIL, Printable()])
-    phone = StringField("Phone", filters=[strip], validators=[Length(max=40), Printable()])
+                        validators=[Optional(), Length(max=EMAIL_LENGTH), EMAIL, Printable()])
+    phone = StringField("Phone", filters=[strip],
+                        validators=[Length(max=PHONE_LENGTH), Printable()])
     notes = TextAreaField("Notes", filters=[strip],
                           validators=[Length(max=TEXT_LENGTH), Printable(multiline=True)])
 

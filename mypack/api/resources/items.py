@@ -21,8 +21,8 @@ from mypack.api.schemas import UTCDateTime, error_responses
 from mypack.extensions import db
 from mypack.menu import service
 from mypack.menu.cache import public_answer
-from mypack.menu.forms import TEXT_LENGTH
 from mypack.menu.models import CATEGORIES, MenuItem, Supplier
+from mypack.text import TEXT_LENGTH
 
 blp = Blueprint("api_items", __name__, url_prefix="/api/v1/items",
                 description="The menu's items")
