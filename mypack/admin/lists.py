@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, Select, or_
 
 from mypack.database import utcnow
 from mypack.extensions import db
-from mypack.menu.pages import Page, page_number, paginate
+from mypack.pages import Page, page_number, paginate
 from mypack.text import SEARCH_LENGTH, control_characters
 
 #: The longest search text; longer ones are refused, not cut.

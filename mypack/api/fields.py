@@ -113,3 +113,13 @@ class Search(fields.String):
     def __init__(self, **kwargs):
         super().__init__(validate=validate.Length(max=SEARCH_LENGTH), metadata={
             "description": "Part of the name, any case.", "pattern": NO_NUL}, **kwargs)
+
+
+def sort_field(allowed: dict) -> fields.String:
+    """The ``sort`` parameter of a list sortable on ``allowed``, documented with its
+    fields (anything else is a 400 from mypack.api.pagination.sort_clauses)."""
+    names = "|".join(sorted(allowed))
+    return fields.String(validate=validate.Length(max=200), metadata={
+        "description": f"Comma-separated fields of {', '.join(sorted(allowed))}; "
+                       "'-' for descending: -price,name.",
+        "pattern": f"^-?({names})(,-?({names}))*$"})

@@ -22,7 +22,7 @@ from mypack.menu.forms import (
     SupplierForm,
 )
 from mypack.menu.models import MenuItem, Supplier
-from mypack.menu.pages import page_number, paginate
+from mypack.pages import page_number, paginate
 
 #: Rows on one page of a staff list.
 PAGE_SIZE = 50

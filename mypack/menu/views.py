@@ -9,7 +9,7 @@ from flask import abort, render_template, request
 from mypack.extensions import db
 from mypack.menu import bp, service
 from mypack.menu.models import CATEGORIES, MenuItem
-from mypack.menu.pages import page_number, paginate
+from mypack.pages import page_number, paginate
 from mypack.text import SEARCH_LENGTH, control_characters
 
 #: Items on one page of the menu.

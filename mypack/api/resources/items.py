@@ -7,14 +7,13 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import Select, func
 
 from mypack.api.auth import require
-from mypack.api.fields import Flag, Id, Money, QueryFlag, Search, Text, fits
+from mypack.api.fields import Flag, Id, Money, QueryFlag, Search, Text, fits, sort_field
 from mypack.api.pagination import (
     PageArgsSchema,
     field_error,
     page_schema,
     paginate,
     sort_clauses,
-    sort_field,
 )
 from mypack.api.parsing import Blueprint
 from mypack.api.schemas import UTCDateTime, error_responses

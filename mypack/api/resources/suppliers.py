@@ -7,14 +7,13 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 
 from mypack.api.auth import require
-from mypack.api.fields import QueryFlag, Search, Text, fits
+from mypack.api.fields import QueryFlag, Search, Text, fits, sort_field
 from mypack.api.pagination import (
     PageArgsSchema,
     field_error,
     page_schema,
     paginate,
     sort_clauses,
-    sort_field,
 )
 from mypack.api.parsing import Blueprint
 from mypack.api.resources.items import ItemPageSchema, ItemQueryArgsSchema, item_list
