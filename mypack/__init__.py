@@ -11,7 +11,8 @@ The package's imports run one way (tests/test_layers.py walks them):
   reference accounts and items, never the reverse), and ``models``, every table;
 - foundation: ``config``, ``instance``, ``database``, ``extensions``, ``logs``,
   ``errors`` and ``exceptions``, ``security``, ``bodies``, ``paths``, ``text``,
-  ``pages``, ``outages``, ``libraries`` (the libraries' private names), ``version``.
+  ``forms``, ``pages``, ``outages``, ``libraries`` (the libraries' private names),
+  ``version``.
 """
 
 from __future__ import annotations

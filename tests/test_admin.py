@@ -190,6 +190,7 @@ def test_users_list_searches_filters_and_sorts(site, admin):
     ("page=abc", "The page must be a whole number"),
     ("page=-1", "The page must be a whole number"),
     ("page=99999999999", "The page must be a whole number"),
+    ("page=1000001", "The page must be a whole number"),  # the API's limit, 10**6
     ("q=" + "x" * 101, "at most 100"),
     ("q=a%01b", "printable"),
 ])
@@ -210,6 +211,7 @@ def test_lists_page_and_a_page_past_the_end_is_404(site, admin):
     third = admin.get("/admin/suppliers?page=3").text
     assert "Supplier 119" in third and "Supplier 099" not in third
     assert admin.get("/admin/suppliers?page=4").status_code == 404
+    assert admin.get("/admin/suppliers?page=1000000").status_code == 404
     descending = admin.get("/admin/suppliers?sort=-name").text
     assert descending.index("Supplier 119") < descending.index("Supplier 118")
 

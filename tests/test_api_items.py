@@ -262,6 +262,16 @@ def test_item_filters(client, query, expected):
     assert names(client.get(f"/api/v1/items?{query}")) == expected
 
 
+@pytest.mark.parametrize("search", ["%1B%5B2J", "a%0Ab", "%C2%9B", "a%09b"])
+def test_searches_refuse_control_characters_as_the_menu_does(client, search):
+    # The one text rule (mypack.text): the API's q, the menu's and the console's.
+    for path in ("/api/v1/items", "/api/v1/suppliers"):
+        response = client.get(f"{path}?q={search}")
+        assert response.status_code == 422
+        assert response.json["error"]["fields"]["q"] == ["Remove the control characters."]
+    assert client.get(f"/?q={search}").status_code == 400
+
+
 @pytest.mark.parametrize("sort, expected", [
     ("-price,name", ["Flat white", "Croissant", "Green tea", "Espresso", "Old scone"]),
     ("price", ["Old scone", "Espresso", "Green tea", "Croissant", "Flat white"]),
@@ -485,6 +495,8 @@ def test_create_and_patch_supplier(client):
 @pytest.mark.parametrize("body, field", [
     ({"name": "X", "email": "not-an-email"}, "email"),
     ({"name": "X", "email": "a b@c.example"}, "email"),
+    ({"name": "X", "email": "a\u00a0b@c.example"}, "email"),  # white space of any kind
+    ({"name": "X\x9b2J"}, "name"),  # C1 control characters too
     ({"name": "A\nB"}, "name"),
     ({"name": " \t "}, "name"),
     ({"name": "X", "notes": "bell\x07"}, "notes"),

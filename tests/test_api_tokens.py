@@ -251,6 +251,9 @@ def test_the_profile_form_makes_a_read_token_unless_asked(migrated_app, client, 
     refused = post_form(client, "/auth/tokens", {"name": "x", "scope": "admin"},
                         token_from="/auth/profile")
     assert refused.status_code == 400 and "Not a valid choice" in refused.text
+    refused = post_form(client, "/auth/tokens", {"name": "till\x1b[2J"},
+                        token_from="/auth/profile")
+    assert refused.status_code == 400 and "Remove the control characters." in refused.text
 
 
 # --- the migration ---------------------------------------------------------------------------

@@ -20,9 +20,9 @@ FOUNDATION, AUDIT, ACCOUNTS, MENU, ORDERS, MODELS, REQUEST, APPLICATION = range(
 #: The foundation: settings, the database, logging, error answers, the request guards.
 FOUNDATION_MODULES = {
     "mypack.bodies", "mypack.config", "mypack.database", "mypack.errors",
-    "mypack.exceptions", "mypack.extensions", "mypack.instance", "mypack.libraries",
-    "mypack.logs", "mypack.outages", "mypack.pages", "mypack.paths", "mypack.security",
-    "mypack.text", "mypack.version",
+    "mypack.exceptions", "mypack.extensions", "mypack.forms", "mypack.instance",
+    "mypack.libraries", "mypack.logs", "mypack.outages", "mypack.pages", "mypack.paths",
+    "mypack.security", "mypack.text", "mypack.version",
 }
 #: The domain packages, in the order they may import each other: orders reference
 #: accounts and items, never the other way round.

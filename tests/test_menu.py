@@ -10,8 +10,8 @@ import pytest
 from flask import url_for
 
 from mypack.extensions import db
-from mypack.menu.prices import money
 from mypack.menu.models import MenuItem, Supplier
+from mypack.menu.prices import money
 
 from .auth_helpers import login, make_user
 from .queries import counted_queries
@@ -163,7 +163,7 @@ def test_filter_by_category_and_search_together(migrated_app):
     assert _HEADINGS.findall(page.text) == ["Coffee"]
 
 
-@pytest.mark.parametrize("search", ["a\x01b", "tab\there", "\x7f"])
+@pytest.mark.parametrize("search", ["a\x01b", "tab\there", "\x7f", "csi\x9b2J"])
 def test_a_search_with_control_characters_is_400(migrated_app, search):
     # A 400, not a 500, on every backend (NUL is refused for every request before).
     response = migrated_app.test_client().get("/", query_string={"q": search})

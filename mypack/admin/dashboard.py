@@ -21,15 +21,13 @@ from mypack.admin.console import bp
 from mypack.auth import service
 from mypack.auth.models import normalize_email
 from mypack.menu.prices import money
-
-#: The longest email an account can have (the column's length).
-MAX_EMAIL = 254
+from mypack.text import EMAIL_LENGTH
 
 
 class UnlockForm(FlaskForm):
     """A locked account's "Unlock" button: the email, and the CSRF token."""
 
-    email = HiddenField(validators=[DataRequired(), Length(max=MAX_EMAIL)])
+    email = HiddenField(validators=[DataRequired(), Length(max=EMAIL_LENGTH)])
 
 
 @dataclass(frozen=True)
@@ -79,7 +77,7 @@ def unlock():
     """
     form = UnlockForm()
     if not form.validate_on_submit():
-        abort(400, f"An email of at most {MAX_EMAIL} characters is needed to unlock it.")
+        abort(400, f"An email of at most {EMAIL_LENGTH} characters is needed to unlock it.")
     email = normalize_email(form.email.data)
     try:
         service.unlock(email)

@@ -30,8 +30,9 @@ from mypack.auth.forms import EMAIL, DisplayName, NewPassword
 from mypack.auth.models import ROLES
 from mypack.auth.passwords import MAX_LENGTH
 from mypack.database import MAX_ID
-from mypack.menu.forms import Printable, strip
+from mypack.forms import Printable, strip
 from mypack.orders.models import MAX_QUANTITY, MIN_QUANTITY, STATUSES
+from mypack.text import EMAIL_LENGTH
 
 STALE = "This form is out of date: reload the page and fill it in again."
 #: The most rows one bulk action may touch (a page of the longest list).
@@ -63,7 +64,7 @@ class UserForm(FlaskForm):
     an empty password keeps the current one."""
 
     email = StringField("Email", filters=[strip],
-                        validators=[DataRequired(), Length(max=254), EMAIL, Printable()])
+                        validators=[DataRequired(), Length(max=EMAIL_LENGTH), EMAIL, Printable()])
     display_name = StringField("Name", filters=[strip], validators=[
         DataRequired(), Length(max=names.MAX_LENGTH), DisplayName()])
     role = SelectField("Role", choices=[SelectChoice(role, role) for role in ROLES],
@@ -116,7 +117,7 @@ class NewOrderForm(FlaskForm):
     """An order placed by an admin for a customer (a telephone order, a correction)."""
 
     email = StringField("Customer's email", filters=[strip],
-                        validators=[DataRequired(), Length(max=254), Printable()])
+                        validators=[DataRequired(), Length(max=EMAIL_LENGTH), Printable()])
     lines = FieldList(FormField(LineForm), min_entries=5, max_entries=5)
     #: A one-time key: submitting the same form twice places one order.
     key = HiddenField(validators=[DataRequired(STALE), Length(min=16, max=64, message=STALE)])

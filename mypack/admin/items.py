@@ -15,7 +15,7 @@ from mypack.admin.lists import YES_NO, Column, Filter, ModelList, contains_any
 from mypack.admin.views import bulk_action, confirm_delete, csv_export, list_page
 from mypack.extensions import db
 from mypack.menu import service
-from mypack.menu.manage import item_form
+from mypack.menu.editing import item_form
 from mypack.menu.models import CATEGORIES, MenuItem, Supplier
 
 

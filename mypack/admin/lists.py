@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -23,13 +22,13 @@ from sqlalchemy import ColumnElement, Select, or_
 
 from mypack.database import utcnow
 from mypack.extensions import db
-from mypack.menu.pages import Page, page_number, paginate
+from mypack.pages import Page, page_number, paginate
+from mypack.text import SEARCH_LENGTH, control_characters
 
 #: The longest search text; longer ones are refused, not cut.
-MAX_SEARCH = 100
+MAX_SEARCH = SEARCH_LENGTH
 #: Rows fetched at a time while a CSV export streams.
 EXPORT_BATCH = 500
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 #: A spreadsheet runs a cell that starts with one of these as a formula.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -113,7 +112,7 @@ class ModelList:
         :raise 400: a value the list does not offer, or a malformed one.
         """
         search = (args.get("q") or "").strip()
-        if len(search) > MAX_SEARCH or _CONTROL.search(search):
+        if len(search) > MAX_SEARCH or control_characters(search):
             abort(400, f"The search is at most {MAX_SEARCH} printable characters.")
         if search and self.search is None:
             abort(400, "This list has no search.")
@@ -137,7 +136,7 @@ class ModelList:
     def select(self, query: ListQuery) -> Select:
         """The SELECT of the rows ``query`` asks for, sorted, not paged."""
         statement = self.statement().order_by(None)
-        if query.search:
+        if query.search and self.search is not None:  # parse() refuses a search otherwise
             statement = statement.where(self.search(query.search))
         by_name = {item.name: item for item in self.filters}
         for name, value in query.filters.items():

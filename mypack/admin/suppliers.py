@@ -12,8 +12,8 @@ from mypack.admin.lists import YES_NO, Column, Filter, ModelList, contains_any
 from mypack.admin.views import confirm_delete, csv_export, list_page
 from mypack.extensions import db
 from mypack.menu import service
+from mypack.menu.editing import supplier_form
 from mypack.menu.forms import DeleteSupplierForm
-from mypack.menu.manage import supplier_form
 from mypack.menu.models import MenuItem, Supplier
 
 #: How many items a supplier has, as a column of the supplier's row.

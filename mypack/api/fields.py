@@ -9,12 +9,11 @@ reach the client as a 500, or as a 503 where the driver calls it an OperationalE
 
 from __future__ import annotations
 
-import re
-
 from marshmallow import ValidationError, fields, validate
 
 from mypack.database import MAX_ID
 from mypack.menu.prices import PRICE_PATTERN, InvalidPrice, parse_price
+from mypack.text import SEARCH_LENGTH, control_characters, printable_pattern
 
 #: The pattern of a string without NUL (every JSON body's strings: mypack.bodies),
 #: for string fields with no pattern of their own.
@@ -91,33 +90,36 @@ class QueryFlag(fields.Boolean):
 class Text(fields.String):
     """A string without surrounding white space, control characters (PostgreSQL refuses
     NUL outright; ``multiline`` text may have line breaks and tabs) or lone surrogates
-    (no database stores them)."""
+    (no database stores them): the rule of mypack.text, documented as its pattern."""
 
-    LINE = r"[\x00-\x1f\x7f\ud800-\udfff]"
-    TEXT = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]"
     default_error_messages = {"control": "Remove the control characters."}
 
     def __init__(self, multiline: bool = False, blank: bool = True, **kwargs):
-        refused = self.TEXT if multiline else self.LINE
-        self._refused = re.compile(refused)
-        # Documented without the surrogates: JSON text holds them only as escapes.
-        shown = refused[1:-1].replace("\\ud800-\\udfff", "")
-        pattern = f"^[^{shown}]*$"
-        if not blank:  # something besides spaces
-            pattern = f"^[^{shown}]*[^{shown} ][^{shown}]*$"
-        metadata = {"pattern": pattern, **kwargs.pop("metadata", {})}
+        self._multiline = multiline
+        metadata = {"pattern": printable_pattern(multiline, blank),
+                    **kwargs.pop("metadata", {})}
         super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
-        if self._refused.search(text):
+        if control_characters(text, self._multiline):
             raise self.make_error("control")
         return text.strip(" \t\r\n")
 
 
-class Search(fields.String):
-    """A query's search text (a NUL is refused by mypack.security before it gets here)."""
+class Search(Text):
+    """A query's search text: one line, as the menu's and the console's searches."""
 
     def __init__(self, **kwargs):
-        super().__init__(validate=validate.Length(max=100), metadata={
-            "description": "Part of the name, any case.", "pattern": NO_NUL}, **kwargs)
+        super().__init__(validate=validate.Length(max=SEARCH_LENGTH), metadata={
+            "description": "Part of the name, any case."}, **kwargs)
+
+
+def sort_field(allowed: dict) -> fields.String:
+    """The ``sort`` parameter of a list sortable on ``allowed``, documented with its
+    fields (anything else is a 400 from mypack.api.pagination.sort_clauses)."""
+    names = "|".join(sorted(allowed))
+    return fields.String(validate=validate.Length(max=200), metadata={
+        "description": f"Comma-separated fields of {', '.join(sorted(allowed))}; "
+                       "'-' for descending: -price,name.",
+        "pattern": f"^-?({names})(,-?({names}))*$"})

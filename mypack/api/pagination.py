@@ -1,42 +1,32 @@
 """Shared helpers of the API's resources: list pages (``page``, ``per_page``,
-``links``, the ``Link`` header), sorting on allow-listed fields, and errors with
-per-field messages in the one error shape of mypack.errors. The fields requests are
-read with are mypack.api.fields'.
+``links``, the ``Link`` header) on the site's one paginator (mypack.pages), sorting
+on allow-listed fields. The fields requests are read with are mypack.api.fields';
+errors, with their fields, are answered by mypack.errors.
 """
 
 from __future__ import annotations
 
-import math
 import re
+from typing import Any
 
 from flask import abort, request, url_for
 from marshmallow import Schema, fields, validate
-from sqlalchemy import Select, func, select
-from werkzeug.exceptions import Conflict, UnprocessableEntity
+from sqlalchemy import Select
 
-from mypack.extensions import db
+from mypack import pages
 
 DEFAULT_PER_PAGE = 20
 MAX_PER_PAGE = 100
 _SORT_KEY = re.compile(r"^-?[a-z_]{1,40}$")
 
 
-# --- errors with fields ---------------------------------------------------------------------
-
-def field_error(status: int, message: str, messages: dict) -> None:
-    """Abort with ``status`` (409 or 422), ``message`` and per-field ``messages``."""
-    error = (Conflict if status == 409 else UnprocessableEntity)(message)
-    # mypack.errors reads webargs' layout: {"messages": {location: {field: [...]}}}.
-    error.data = {"messages": {"json": messages}}
-    raise error
-
-
 # --- list pages -----------------------------------------------------------------------------
 
 class PageArgsSchema(Schema):
-    """``page`` and ``per_page`` of a list (its ``sort`` is the resource's: sort_field)."""
+    """``page`` and ``per_page`` of a list (its ``sort`` is the resource's:
+    mypack.api.fields.sort_field)."""
 
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=10**6))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=pages.MAX_PAGE))
     per_page = fields.Integer(load_default=DEFAULT_PER_PAGE,
                               validate=validate.Range(min=1, max=MAX_PER_PAGE))
 
@@ -59,16 +49,6 @@ def page_schema(item_schema: type[Schema], name: str) -> type[Schema]:
         "links": fields.Nested(PageLinksSchema, required=True),
         "__doc__": f"A page of {item_schema.__name__.removesuffix('Schema').lower()}s.",
     })
-
-
-def sort_field(allowed: dict) -> fields.String:
-    """The ``sort`` parameter of a list sortable on ``allowed``, documented with its
-    fields (anything else is a 400 from :func:`sort_clauses`)."""
-    names = "|".join(sorted(allowed))
-    return fields.String(validate=validate.Length(max=200), metadata={
-        "description": f"Comma-separated fields of {', '.join(sorted(allowed))}; "
-                       "'-' for descending: -price,name.",
-        "pattern": f"^-?({names})(,-?({names}))*$"})
 
 
 def sort_clauses(sort: str | None, allowed: dict) -> list:
@@ -94,12 +74,11 @@ def sort_clauses(sort: str | None, allowed: dict) -> list:
 
 def paginate(statement: Select, args: dict):
     """The page of ``statement`` that ``args`` ask for, as (body, headers): the
-    body has the rows as ``items``; the headers a ``Link`` to the other pages."""
+    body has the rows as ``items``; the headers a ``Link`` to the other pages. A page
+    past the last is answered, without rows (the HTML lists answer 404)."""
     page, per_page = args["page"], args["per_page"]
-    total = db.session.scalar(
-        select(func.count()).select_from(statement.order_by(None).subquery())) or 0
-    rows = list(db.session.scalars(statement.limit(per_page).offset((page - 1) * per_page)))
-    last = max(1, math.ceil(total / per_page))
+    found = pages.paginate(statement, page, per_page, past_the_last=True)
+    last = found.pages
     links = {
         "self": _page_url(page, per_page),
         "next": _page_url(page + 1, per_page) if page < last else None,
@@ -109,7 +88,8 @@ def paginate(statement: Select, args: dict):
     }
     header = ", ".join(f'<{url}>; rel="{rel}"' for rel, url in links.items()
                        if url and rel != "self")
-    body = {"items": rows, "total": total, "page": page, "per_page": per_page, "links": links}
+    body = {"items": found.items, "total": found.total, "page": page, "per_page": per_page,
+            "links": links}
     return body, {"Link": header}
 
 
@@ -119,6 +99,7 @@ def _page_url(page: int, per_page: int) -> str:
     query = {key: values for key, values in request.args.to_dict(flat=False).items()
              if not key.startswith("_") and key not in view_args and key != "endpoint"}
     query["page"], query["per_page"] = [str(page)], [str(per_page)]
-    return url_for(request.endpoint, **view_args, **query)
+    values: dict[str, Any] = {**view_args, **query}
+    return url_for(str(request.endpoint), **values)
 
 

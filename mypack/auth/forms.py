@@ -6,10 +6,11 @@ from wtforms.validators import DataRequired, EqualTo, Length, Regexp, Validation
 
 from mypack.auth import names
 from mypack.auth.passwords import MAX_LENGTH, password_problem
+from mypack.text import EMAIL_LENGTH, EMAIL_PATTERN
 
-# No spaces and no control characters (an ESC would reach the operator's terminal).
-EMAIL = Regexp(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f]+$",
-               message="Enter an email address.")
+# An account's or a supplier's email (mypack.text): no white space and no control
+# characters (an ESC would reach the operator's terminal).
+EMAIL = Regexp(EMAIL_PATTERN, message="Enter an email address.")
 
 
 class NewPassword:
@@ -36,13 +37,13 @@ class DisplayName:
 
 
 class LoginForm(FlaskForm):
-    email = StringField("Email", validators=[DataRequired(), Length(max=254)])
+    email = StringField("Email", validators=[DataRequired(), Length(max=EMAIL_LENGTH)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=MAX_LENGTH)])
     remember = BooleanField("Remember me for 30 days")
 
 
 class RegisterForm(FlaskForm):
-    email = StringField("Email", validators=[DataRequired(), Length(max=254), EMAIL])
+    email = StringField("Email", validators=[DataRequired(), Length(max=EMAIL_LENGTH), EMAIL])
     display_name = StringField("Name", validators=[
         DataRequired(), Length(max=names.MAX_LENGTH), DisplayName()])
     password = PasswordField("Password", validators=[DataRequired(), NewPassword()])

@@ -32,8 +32,10 @@ from __future__ import annotations
 
 import unicodedata
 
-#: The longest name (the users.display_name column).
-MAX_LENGTH = 100
+from mypack.text import NAME_LENGTH
+
+#: The longest name (the users.display_name column): a name's length.
+MAX_LENGTH = NAME_LENGTH
 REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs"})
 #: The format characters that real names and emoji need (see above).
 JOINERS = frozenset({"\u200c", "\u200d"})

@@ -8,7 +8,6 @@ callers turn into responses or messages in one place each.
 from __future__ import annotations
 
 import math
-import re
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -30,6 +29,7 @@ from mypack.auth.passwords import (
 from mypack.database import column_length, references, utcnow
 from mypack.exceptions import Conflict, Invalid, Locked, NotFound, Refused
 from mypack.extensions import db
+from mypack.text import EMAIL_LENGTH, control_characters
 
 
 class AccountLocked(Locked):
@@ -117,10 +117,7 @@ def could_be_an_account(email: str) -> bool:
     column (lower case may be longer: "İ" becomes two characters), and without a
     control character (PostgreSQL refuses NUL outright)."""
     return (len(email) <= column_length(User, "email")
-            and not _CONTROL_CHARACTER.search(email))
-
-
-_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
+            and not control_characters(email))
 
 
 def _claim_attempt(email: str) -> User | None:
@@ -278,8 +275,8 @@ def register(email: str, display_name: str, password: str, role: str = "customer
     """
     email = normalize_email(email)
     if not could_be_an_account(email):
-        raise AccountError("an email address has at most 254 characters (in lower case) "
-                           "and no control characters")
+        raise AccountError(f"an email address has at most {EMAIL_LENGTH} characters "
+                           "(in lower case) and no control characters")
     display_name = _require_name(display_name)
     _require_password(password, email)
     _require_role(role)

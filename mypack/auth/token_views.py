@@ -18,13 +18,16 @@ from mypack.auth.forms import PasswordForm, ProfileForm
 from mypack.auth.roles import role_required
 from mypack.auth.views import bp
 from mypack.database import utcnow
+from mypack.forms import Printable
+from mypack.text import NAME_LENGTH
 
 #: How the pages name each scope.
 SCOPE_LABELS = {tokens.READ: "read only", tokens.WRITE: "read and write"}
 
 
 class TokenForm(FlaskForm):
-    name = StringField("Token name", validators=[DataRequired(), Length(max=100)])
+    name = StringField("Token name", validators=[DataRequired(), Length(max=NAME_LENGTH),
+                                                 Printable()])
     expires_in_days = IntegerField("Expires after (days, empty for never)", validators=[
         Optional(), NumberRange(min=1, max=365)])
     scope = SelectField("Scope", default=tokens.DEFAULT_SCOPE,

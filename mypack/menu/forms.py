@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import cast
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
@@ -11,38 +13,21 @@ from wtforms.validators import (
     DataRequired,
     Length,
     Optional,
-    Regexp,
     StopValidation,
     ValidationError,
 )
 
+from mypack.auth.forms import EMAIL
+from mypack.forms import Printable, strip
 from mypack.menu import service
 from mypack.menu.models import CATEGORIES, MenuItem, Supplier
 from mypack.menu.prices import InvalidPrice, parse_price
-
-NAME_LENGTH = 100
-TEXT_LENGTH = 2000
-NAME_TAKEN = "Another supplier has this name."
-EMAIL = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter an email address.")
-
-
-class Printable:
-    """No control characters: PostgreSQL refuses NUL outright, and none belongs in a
-    name. ``multiline`` text may have line breaks and tabs."""
-
-    LINE = re.compile(r"[\x00-\x1f\x7f]")
-    TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-    def __init__(self, multiline: bool = False):
-        self.pattern = self.TEXT if multiline else self.LINE
-
-    def __call__(self, form, field):
-        if field.data and self.pattern.search(field.data):
-            raise ValidationError("Remove the control characters.")
-
-
-def strip(value):
-    return value.strip() if isinstance(value, str) else value
+from mypack.text import (
+    EMAIL_LENGTH,
+    NAME_LENGTH,
+    PHONE_LENGTH,
+    TEXT_LENGTH,
+)
 
 
 def optional_id(value) -> int | None:
@@ -87,7 +72,7 @@ class ItemForm(FlaskForm):
     supplier_id = SelectField("Supplier", coerce=optional_id)
     available = BooleanField("Available", default=True)
 
-    def __init__(self, *args, suppliers: list[tuple[int, str]] = (), **kwargs):
+    def __init__(self, *args, suppliers: Sequence[tuple[int, str]] = (), **kwargs):
         super().__init__(*args, **kwargs)
         # Only existing suppliers validate: a tampered id is "Not a valid choice".
         self.supplier_id.choices = [SelectChoice("", "(none)"), *(
@@ -97,7 +82,7 @@ class ItemForm(FlaskForm):
         """Copy the validated fields onto ``item``."""
         item.name = self.name.data
         item.category = self.category.data
-        item.price = self.price.data
+        item.price = cast(Decimal, self.price.data)  # validated: a price is required
         item.description = self.description.data or ""
         item.supplier_id = self.supplier_id.data
         item.available = self.available.data
@@ -107,8 +92,9 @@ class SupplierForm(FlaskForm):
     name = StringField("Name", filters=[strip],
                        validators=[DataRequired(), Length(max=NAME_LENGTH), Printable()])
     email = StringField("Email", filters=[strip],
-                        validators=[Optional(), Length(max=254), EMAIL, Printable()])
-    phone = StringField("Phone", filters=[strip], validators=[Length(max=40), Printable()])
+                        validators=[Optional(), Length(max=EMAIL_LENGTH), EMAIL, Printable()])
+    phone = StringField("Phone", filters=[strip],
+                        validators=[Length(max=PHONE_LENGTH), Printable()])
     notes = TextAreaField("Notes", filters=[strip],
                           validators=[Length(max=TEXT_LENGTH), Printable(multiline=True)])
 
@@ -120,7 +106,7 @@ class SupplierForm(FlaskForm):
         if field.errors:
             return  # only a name that may be saved is looked up
         if service.supplier_name_taken(field.data, self.supplier):
-            raise ValidationError(NAME_TAKEN)
+            raise ValidationError(service.NAME_TAKEN)
 
     def apply_to(self, supplier: Supplier) -> None:
         """Copy the validated fields onto ``supplier``."""

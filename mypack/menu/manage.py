@@ -6,31 +6,20 @@ act on its form (POST); the rules they may break live in ``mypack.menu.service``
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy.orm import joinedload
 
 from mypack.auth.roles import role_required
 from mypack.extensions import db
 from mypack.menu import service
-from mypack.menu.forms import (
-    NAME_TAKEN,
-    ConfirmForm,
-    DeleteSupplierForm,
-    ItemForm,
-    SupplierForm,
-)
+from mypack.menu.editing import form_status, item_form, supplier_form
+from mypack.menu.forms import ConfirmForm, DeleteSupplierForm
 from mypack.menu.models import MenuItem, Supplier
-from mypack.menu.pages import page_number, paginate
 from mypack.menu.views import bp
+from mypack.pages import page_number, paginate
 
 #: Rows on one page of a staff list.
 PAGE_SIZE = 50
-
-
-def _status(form) -> int:
-    return 400 if form.errors else 200
 
 
 # --- items --------------------------------------------------------------------------------
@@ -66,24 +55,6 @@ def _item_form(item: MenuItem, done: str):
         "staff/item_form.html", form=form, item=item))
 
 
-def item_form(item: MenuItem, done: str, list_endpoint: str,
-              render: Callable[[ItemForm], str]):
-    """The item form's page, for the staff pages and the admin console: a valid post
-    saves the item and goes to ``list_endpoint`` with ``done`` (formatted with the
-    name) flashed; else ``render(form)``, 400 when the post had errors."""
-    form = ItemForm(obj=item if item.id else None, suppliers=service.supplier_choices())
-    if form.validate_on_submit():
-        form.apply_to(item)
-        try:
-            service.save_item(item)
-        except service.SupplierGone as error:
-            form.supplier_id.errors.append(error.message)
-        else:
-            flash(done.format(item.name), "success")
-            return redirect(url_for(list_endpoint))
-    return render(form), _status(form)
-
-
 @bp.route("/staff/items/<int:item_id>/delete", methods=["GET", "POST"])
 @role_required("staff")
 def staff_item_delete(item_id: int):
@@ -102,7 +73,7 @@ def staff_item_delete(item_id: int):
             return _item_delete_page(item, form, refused.orders), 409
         flash(f"Item deleted: {name}.", "success")
         return redirect(url_for("menu.staff_items"))
-    return _item_delete_page(item, form, service.orders_with_item(item)), _status(form)
+    return _item_delete_page(item, form, service.orders_with_item(item)), form_status(form)
 
 
 def _item_delete_page(item: MenuItem, form, orders: int):
@@ -156,24 +127,6 @@ def _supplier_form(supplier: Supplier | None, done: str):
         "staff/supplier_form.html", form=form, supplier=supplier))
 
 
-def supplier_form(supplier: Supplier | None, done: str, list_endpoint: str,
-                  render: Callable[[SupplierForm], str]):
-    """The supplier form's page (a new one when ``supplier`` is None), like
-    :func:`item_form`."""
-    form = SupplierForm(supplier=supplier)
-    if form.validate_on_submit():
-        target = supplier or Supplier()
-        form.apply_to(target)
-        try:
-            service.save_supplier(target)
-        except service.SupplierNameTaken:
-            form.name.errors.append(NAME_TAKEN)
-        else:
-            flash(done.format(target.name), "success")
-            return redirect(url_for(list_endpoint))
-    return render(form), _status(form)
-
-
 @bp.route("/staff/suppliers/<int:supplier_id>/delete", methods=["GET", "POST"])
 @role_required("staff")
 def staff_supplier_delete(supplier_id: int):
@@ -194,7 +147,7 @@ def staff_supplier_delete(supplier_id: int):
             f" {detached} item(s) now have no supplier." if detached else ""), "success")
         return redirect(url_for("menu.staff_suppliers"))
     return _supplier_delete_page(supplier, form, service.supplier_items(supplier)), \
-        _status(form)
+        form_status(form)
 
 
 def _supplier_delete_page(supplier: Supplier, form, items: list[MenuItem],

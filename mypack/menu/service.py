@@ -51,11 +51,10 @@ class SupplierNameTaken(Conflict):
 
 
 class SupplierGone(Conflict):
-    """The item's supplier was deleted meanwhile; nothing was saved."""
+    """The item's supplier does not exist (or was deleted meanwhile); nothing was saved."""
 
-    def __init__(self) -> None:
-        super().__init__("The supplier was deleted meanwhile.",
-                         {"supplier_id": ["No supplier with this id."]})
+    def __init__(self, message: str = "The supplier was deleted meanwhile.") -> None:
+        super().__init__(message, {"supplier_id": ["No supplier with this id."]})
 
 
 NAME_TAKEN = "Another supplier has this name."
@@ -123,13 +122,20 @@ def supplier_name_taken(name: str, supplier: Supplier | None = None) -> bool:
 def save_item(item: MenuItem) -> None:
     """Add or update the item.
 
-    :raise SupplierGone: its supplier was deleted meanwhile; nothing was saved.
+    :raise SupplierGone: its supplier does not exist, or was deleted meanwhile;
+        nothing was saved.
     """
+    if item.supplier_id is not None:
+        with db.session.no_autoflush:  # the check must not write the pending change
+            exists = db.session.get(Supplier, item.supplier_id) is not None
+        if not exists:
+            db.session.rollback()
+            raise SupplierGone("The supplier does not exist.")
     db.session.add(item)
     try:
         db.session.commit()
     except IntegrityError:
-        # The form checked the supplier; only its deletion since then fails the key.
+        # The supplier was there a moment ago; only its deletion since fails the key.
         db.session.rollback()
         raise SupplierGone() from None
     menu_changed()

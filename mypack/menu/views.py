@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from itertools import groupby
 
 from flask import Blueprint, abort, render_template, request
@@ -10,8 +9,9 @@ from flask import Blueprint, abort, render_template, request
 from mypack.extensions import db
 from mypack.menu import service
 from mypack.menu.models import CATEGORIES, MenuItem
-from mypack.menu.pages import page_number, paginate
 from mypack.menu.prices import money
+from mypack.pages import page_number, paginate
+from mypack.text import SEARCH_LENGTH, control_characters
 
 bp = Blueprint("menu", __name__)
 # Every price on the site shows through this filter: {{ item.price | money }}.
@@ -20,8 +20,7 @@ bp.add_app_template_filter(money, "money")
 #: Items on one page of the menu.
 PAGE_SIZE = 20
 #: Longer searches cannot match: names have at most 100 characters.
-MAX_SEARCH = 100
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f]")
+MAX_SEARCH = SEARCH_LENGTH
 
 
 @bp.get("/")
@@ -37,7 +36,7 @@ def index():
     search = request.args.get("q", "").strip()
     if len(search) > MAX_SEARCH:
         abort(400, f"Search for at most {MAX_SEARCH} characters.")
-    if CONTROL_CHARACTERS.search(search):
+    if control_characters(search):
         # No name has them, and PostgreSQL refuses NUL in a query outright.
         abort(400, "Search for letters, digits and punctuation.")
     category = request.args.get("category") or None

@@ -92,6 +92,18 @@ def _priced_lines(wanted: Mapping[int, int]) -> list[OrderLine]:
 
     :raise OrderError: as :func:`place_order`.
     """
+    items = _orderable_items(wanted)
+    return [OrderLine(item_id=item_id, item=items[item_id], quantity=quantity,
+                      unit_price=items[item_id].price)
+            for item_id, quantity in sorted(wanted.items())]
+
+
+def _orderable_items(wanted: Mapping[int, int]) -> dict[int, MenuItem]:
+    """The items of an order of ``wanted`` by id (one query), once its quantities and
+    items are checked: the one check of :func:`place_order` and :func:`price_quote`.
+
+    :raise OrderError: as :func:`place_order` (the message names the items).
+    """
     _check_quantities(wanted)
     items = {item.id: item for item in db.session.scalars(
         select(MenuItem).where(MenuItem.id.in_(wanted)))}
@@ -101,9 +113,7 @@ def _priced_lines(wanted: Mapping[int, int]) -> list[OrderLine]:
     unavailable = sorted(item.name for item in items.values() if not item.available)
     if unavailable:
         raise OrderError(f"Not available any more: {', '.join(unavailable)}.")
-    return [OrderLine(item_id=item_id, item=items[item_id], quantity=quantity,
-                      unit_price=items[item_id].price)
-            for item_id, quantity in sorted(wanted.items())]
+    return items
 
 
 def _check_quantities(wanted: Mapping[int, int]) -> None:
@@ -128,13 +138,7 @@ def price_quote(quantities: Mapping[int, int]) -> tuple[list[tuple[MenuItem, int
     :raise OrderError: as :func:`place_order` would.
     """
     wanted = {int(item_id): quantity for item_id, quantity in quantities.items() if quantity}
-    _check_quantities(wanted)
-    items = {item.id: item for item in db.session.scalars(
-        select(MenuItem).where(MenuItem.id.in_(wanted)))}
-    if set(wanted) - set(items):
-        raise OrderError("Some items are not on the menu any more.")
-    if any(not items[item_id].available for item_id in wanted):
-        raise OrderError("Some items are not available any more.")
+    items = _orderable_items(wanted)
     lines = [(items[item_id], quantity) for item_id, quantity in sorted(wanted.items())]
     return lines, sum((item.price * quantity for item, quantity in lines), Decimal("0"))
 

@@ -7,22 +7,20 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import Select, func
 
 from mypack.api.access import require
-from mypack.api.fields import Flag, Id, Money, QueryFlag, Search, Text, fits
+from mypack.api.fields import Flag, Id, Money, QueryFlag, Search, Text, fits, sort_field
 from mypack.api.pagination import (
     PageArgsSchema,
-    field_error,
     page_schema,
     paginate,
     sort_clauses,
-    sort_field,
 )
 from mypack.api.parsing import Blueprint
 from mypack.api.schemas import UTCDateTime, error_responses
 from mypack.extensions import db
 from mypack.menu import service
 from mypack.menu.cache import public_answer
-from mypack.menu.forms import TEXT_LENGTH
-from mypack.menu.models import CATEGORIES, MenuItem, Supplier
+from mypack.menu.models import CATEGORIES, MenuItem
+from mypack.text import TEXT_LENGTH
 
 blp = Blueprint("api_items", __name__, url_prefix="/api/v1/items",
                 description="The menu's items")
@@ -106,14 +104,6 @@ def get_item(item_id: int) -> MenuItem:
     return item
 
 
-def _check_supplier(data: dict) -> None:
-    supplier_id = data.get("supplier_id")
-    if supplier_id is not None and db.session.get(Supplier, supplier_id) is None:
-        # Schema-valid, refused by the data's state: 409 (422 is for malformed input).
-        field_error(409, "The supplier does not exist.",
-                    {"supplier_id": ["No supplier with this id."]})
-
-
 @blp.route("")
 @public_answer
 @blp.arguments(ItemQueryArgsSchema, location="query")
@@ -133,7 +123,6 @@ def list_items(args):
 @error_responses(blp, 400, 401, 403, 409, 415, 422)
 def create_item(data):
     """Add an item (staff)."""
-    _check_supplier(data)
     item = MenuItem(**data)
     service.save_item(item)
     return item
@@ -155,7 +144,6 @@ def read_item(item_id):
 def update_item(data, item_id):
     """Change some fields of an item (staff)."""
     item = get_item(item_id)
-    _check_supplier(data)
     for name, value in data.items():
         setattr(item, name, value)
     service.save_item(item)

@@ -13,13 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from mypack.api.access import require
-from mypack.api.fields import NO_NUL, Id, Money, fits
+from mypack.api.fields import NO_NUL, Id, Money, fits, sort_field
 from mypack.api.pagination import (
     PageArgsSchema,
     page_schema,
     paginate,
     sort_clauses,
-    sort_field,
 )
 from mypack.api.parsing import Blueprint
 from mypack.api.schemas import UTCDateTime, error_responses

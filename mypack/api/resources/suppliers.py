@@ -7,21 +7,20 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import func, select
 
 from mypack.api.access import require
-from mypack.api.fields import QueryFlag, Search, Text, fits
+from mypack.api.fields import QueryFlag, Search, Text, fits, sort_field
 from mypack.api.pagination import (
     PageArgsSchema,
     page_schema,
     paginate,
     sort_clauses,
-    sort_field,
 )
 from mypack.api.parsing import Blueprint
 from mypack.api.resources.items import ItemPageSchema, ItemQueryArgsSchema, item_list
 from mypack.api.schemas import StaffFieldsSchema, error_responses, staff_only
 from mypack.extensions import db
 from mypack.menu import service
-from mypack.menu.forms import TEXT_LENGTH
 from mypack.menu.models import MenuItem, Supplier
+from mypack.text import EMAIL_ADDRESS, TEXT_LENGTH
 
 blp = Blueprint("api_suppliers", __name__, url_prefix="/api/v1/suppliers",
                 description="The suppliers of the menu's items")
@@ -29,9 +28,8 @@ blp = Blueprint("api_suppliers", __name__, url_prefix="/api/v1/suppliers",
 SORTABLE = {"id": Supplier.id, "name": func.lower(Supplier.name)}
 
 
-#: An email address, or none: the menu form's rule, without control characters.
-#: (No \s: Python's and the ECMA regexes of OpenAPI clients differ on what it covers.)
-EMAIL = r"^([^@ \x00-\x1f\x7f-\x9f]+@[^@ \x00-\x1f\x7f-\x9f]+\.[^@ \x00-\x1f\x7f-\x9f]+)?$"
+#: An email address (mypack.text's, the staff form's rule), or none.
+EMAIL = f"^({EMAIL_ADDRESS})?$"
 EMAIL_CHECKS = [fits(Supplier.email),
                 validate.Regexp(EMAIL, error="Enter an email address (or nothing).")]
 
