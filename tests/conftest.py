@@ -345,7 +345,7 @@ def server(backend, servers) -> Server:
 @pytest.fixture
 def site(make_app, tmp_path):
     """A testing app on a migrated SQLite file: for tests where the backend does not matter."""
-    from tests.db_helpers import upgrade
+    from tests.factories import upgrade
 
     app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'site.sqlite'}")
     upgrade(app)
@@ -355,7 +355,7 @@ def site(make_app, tmp_path):
 @pytest.fixture
 def migrated_app(db_app):
     """``db_app`` (each backend) with the schema at the migration head."""
-    from tests.db_helpers import upgrade
+    from tests.factories import upgrade
 
     upgrade(db_app)
     return db_app

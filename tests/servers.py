@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The shipped systemd units.
+UNITS = ROOT / "deploy" / "systemd"
 SYSTEM_PYTHON = "/usr/bin/python3"
 SERVICE_USER = "www-data"
 APACHE_MODULES = Path("/usr/lib/apache2/modules")

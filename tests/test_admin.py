@@ -19,20 +19,24 @@ from mypack.extensions import db
 from mypack.menu.models import MenuItem, Supplier
 from mypack.orders import service as orders
 from mypack.orders.models import Order
-
-from .auth_helpers import PASSWORD, csrf_token, login, make_user, post_form
-from .queries import counted_queries
-from .test_menu_staff import ITEM, SUPPLIER, add_supplier, put_on_order
+from tests.factories import (
+    ITEM,
+    PASSWORD,
+    SUPPLIER,
+    add_supplier,
+    audit_events,
+    client_as,
+    counted_queries,
+    csrf_token,
+    item_id,
+    login,
+    make_user,
+    post_form,
+    put_on_order,
+    stored_user,
+)
 
 ADMIN = "root@example.com"
-
-
-def client_as(app, email, role):
-    """A client logged in as a new user with ``role``."""
-    make_user(app, email, role=role, name=email.split("@")[0].title())
-    client = app.test_client()
-    assert login(client, email).status_code == 302
-    return client
 
 
 @pytest.fixture
@@ -46,19 +50,6 @@ def rows(response) -> list[dict]:
     assert response.status_code == 200, response.text[:500]
     assert response.mimetype == "text/csv"
     return list(csv.DictReader(io.StringIO(response.text)))
-
-
-def audit_events(app, event) -> list[AuditEvent]:
-    with app.app_context():
-        return list(db.session.scalars(select(AuditEvent).where(AuditEvent.event == event)
-                                       .order_by(AuditEvent.id)))
-
-
-def user(app, email) -> User:
-    with app.app_context():
-        found = db.session.scalar(select(User).where(User.email == email))
-        db.session.expunge_all()
-        return found
 
 
 def flashes(client, path="/admin/") -> list[str]:
@@ -106,7 +97,7 @@ def one_of_each(site):
     with site.app_context():
         item = db.session.scalar(select(MenuItem.id))
     order = put_on_order(site, item, email="cus@example.com")
-    return {"user": user(site, "cus@example.com").id, "supplier": supplier, "item": item,
+    return {"user": stored_user(site, "cus@example.com").id, "supplier": supplier, "item": item,
             "order": order}
 
 
@@ -245,9 +236,9 @@ def test_csv_exports_every_page(site, admin):
 
 
 def test_list_pages_run_a_bounded_number_of_queries(site, admin):
-    supplier = add_supplier(site, items=[f"Item {n}" for n in range(40)])
+    add_supplier(site, items=[f"Item {n}" for n in range(40)])
     for n in range(5):
-        put_on_order(site, supplier and n + 1, email=f"c{n}@example.com")
+        put_on_order(site, item_id(site, f"Item {n}"), email=f"c{n}@example.com")
     for path in ("/admin/users", "/admin/items", "/admin/suppliers", "/admin/orders",
                  "/admin/audit"):
         with counted_queries(site) as statements:
@@ -292,7 +283,7 @@ NEW_USER = {"email": "New@Example.com", "display_name": "Nia", "role": "staff",
 def test_admin_creates_an_account_through_the_password_policy(site, admin):
     response = post_form(admin, "/admin/users/new", NEW_USER)
     assert response.status_code == 302
-    created = user(site, "new@example.com")
+    created = stored_user(site, "new@example.com")
     assert created.role == "staff" and created.active
     assert verify_password(created.password_hash, NEW_USER["password"])
     assert created.password_hash.startswith("pbkdf2:sha256:")
@@ -317,7 +308,7 @@ def test_bad_account_forms_are_400_with_the_error(site, admin, changes, error):
     response = post_form(admin, "/admin/users/new", {**NEW_USER, **changes})
     assert response.status_code == 400
     assert error in response.text
-    assert user(site, "new@example.com") is None
+    assert stored_user(site, "new@example.com") is None
 
 
 def test_admin_edits_an_account_in_one_audited_change(site, admin):
@@ -328,7 +319,7 @@ def test_admin_edits_an_account_in_one_audited_change(site, admin):
                                        "password": "Long-Black-Coffee-7",
                                        "confirm": "Long-Black-Coffee-7"})
     assert response.status_code == 302
-    changed = user(site, "beatrice@example.com")
+    changed = stored_user(site, "beatrice@example.com")
     assert (changed.display_name, changed.role) == ("Beatrice", "staff")
     assert login(site.test_client(), "beatrice@example.com",
                  "Long-Black-Coffee-7").status_code == 302
@@ -340,7 +331,7 @@ def test_admin_edits_an_account_in_one_audited_change(site, admin):
     # An empty password keeps the current one.
     post_form(admin, path, {"email": "beatrice@example.com", "display_name": "B",
                             "role": "staff", "active": "y"})
-    assert verify_password(user(site, "beatrice@example.com").password_hash,
+    assert verify_password(stored_user(site, "beatrice@example.com").password_hash,
                            "Long-Black-Coffee-7")
 
 
@@ -353,18 +344,18 @@ def test_the_edit_form_refuses_control_characters_in_the_name(site, admin, name,
         "email": "bea@example.com", "display_name": name, "role": "customer", "active": "y"})
     assert response.status_code == 400
     assert f"Remove the control character {character} from the name." in response.text
-    assert user(site, "bea@example.com").display_name == "Bea"
+    assert stored_user(site, "bea@example.com").display_name == "Bea"
     assert audit_events(site, "profile_change") == []
 
 
 def test_the_last_admin_cannot_be_demoted_deactivated_or_deleted(site, admin):
-    root = user(site, ADMIN).id
+    root = stored_user(site, ADMIN).id
     for data in ({"role": "staff", "active": "y"}, {"role": "admin"}):  # no "active": off
         response = post_form(admin, f"/admin/users/{root}",
                              {"email": ADMIN, "display_name": "Renamed", **data})
         assert response.status_code == 400
         assert "last active admin" in response.text
-    unchanged = user(site, ADMIN)
+    unchanged = stored_user(site, ADMIN)
     assert (unchanged.role, unchanged.active, unchanged.display_name) == ("admin", True, "Root")
     response = post_form(admin, f"/admin/users/{root}/delete", {})
     assert response.status_code == 409 and "last active admin" in response.text
@@ -372,12 +363,12 @@ def test_the_last_admin_cannot_be_demoted_deactivated_or_deleted(site, admin):
                          {"action": "role:customer", "ids": [str(root)]},
                          token_from="/admin/users")
     assert response.status_code == 302
-    assert user(site, ADMIN).role == "admin"
+    assert stored_user(site, ADMIN).role == "admin"
     assert any("last active admin" in message for message in flashes(admin))
     # With a second admin, the first may go.
     other = make_user(site, "second@example.com", role="admin")
     response = post_form(admin, f"/admin/users/{other}/delete", {})
-    assert response.status_code == 302 and user(site, "second@example.com") is None
+    assert response.status_code == 302 and stored_user(site, "second@example.com") is None
 
 
 def test_deleting_an_account_needs_confirmation_and_keeps_its_trail(site, admin):
@@ -388,9 +379,9 @@ def test_deleting_an_account_needs_confirmation_and_keeps_its_trail(site, admin)
         tokens.create(db.session.get(User, bea), "laptop")
     page = admin.get(f"/admin/users/{bea}/delete")
     assert page.status_code == 200 and "Delete bea@example.com?" in page.text
-    assert user(site, "bea@example.com") is not None  # the GET only asks
+    assert stored_user(site, "bea@example.com") is not None  # the GET only asks
     assert post_form(admin, f"/admin/users/{bea}/delete", {}).status_code == 302
-    assert user(site, "bea@example.com") is None
+    assert stored_user(site, "bea@example.com") is None
     with site.app_context():
         assert db.session.scalar(select(func.count()).select_from(ApiToken)) == 0
         trail = db.session.scalars(select(AuditEvent).where(
@@ -401,10 +392,9 @@ def test_deleting_an_account_needs_confirmation_and_keeps_its_trail(site, admin)
 
 
 def test_an_account_with_orders_is_deactivated_not_deleted(site, admin):
-    supplier = add_supplier(site, items=["Espresso"])
-    assert supplier
-    order = put_on_order(site, 1, email="cus@example.com")
-    customer = user(site, "cus@example.com").id
+    add_supplier(site, items=["Espresso"])
+    order = put_on_order(site, item_id(site, "Espresso"), email="cus@example.com")
+    customer = stored_user(site, "cus@example.com").id
     response = post_form(admin, f"/admin/users/{customer}/delete", {})
     assert response.status_code == 409 and "deactivate the account instead" in response.text
     with site.app_context():
@@ -419,15 +409,15 @@ def test_bulk_activate_deactivate_and_set_role(site, admin):
                          {"action": "deactivate", "ids": ids,
                           "next": "/admin/users?q=u&sort=-email"}, token_from="/admin/users")
     assert response.headers["Location"] == "/admin/users?q=u&sort=-email"
-    assert all(not user(site, f"u{n}@example.com").active for n in range(3))
+    assert all(not stored_user(site, f"u{n}@example.com").active for n in range(3))
     assert victim.get("/auth/profile").status_code == 302  # their sessions ended
     assert len(audit_events(site, "deactivate")) == 3
     post_form(admin, "/admin/users/bulk", {"action": "activate", "ids": ids[:2]},
               token_from="/admin/users")
-    assert [user(site, f"u{n}@example.com").active for n in range(3)] == [True, True, False]
+    assert [stored_user(site, f"u{n}@example.com").active for n in range(3)] == [True, True, False]
     post_form(admin, "/admin/users/bulk", {"action": "role:staff", "ids": ids},
               token_from="/admin/users")
-    assert {user(site, f"u{n}@example.com").role for n in range(3)} == {"staff"}
+    assert {stored_user(site, f"u{n}@example.com").role for n in range(3)} == {"staff"}
     assert "Make staff: done for 3 of 3." in flashes(admin)
     # An offsite "next" is not followed.
     response = post_form(admin, "/admin/users/bulk", {"action": "activate", "ids": ids,
@@ -522,7 +512,7 @@ def test_items_bulk_marks_unavailable_and_filters_by_supplier(site, admin):
 
 def test_orders_move_through_the_queue_transitions(site, admin):
     add_supplier(site, items=["Espresso"])
-    order = put_on_order(site, 1, email="cus@example.com")
+    order = put_on_order(site, item_id(site, "Espresso"), email="cus@example.com")
     page = admin.get(f"/admin/orders/{order}")
     assert "Espresso" in page.text and "cus@example.com" in page.text
     assert post_form(admin, f"/admin/orders/{order}",
@@ -546,8 +536,9 @@ def test_admin_places_an_order_for_a_customer(site, admin):
     make_user(site, "cus@example.com")
     page = admin.get("/admin/orders/new")
     key = re.search(r'name="key" type="hidden" value="([^"]+)"', page.text)[1]
-    data = {"email": "CUS@example.com", "key": key, "lines-0-item_id": "1",
-            "lines-0-quantity": "2", "lines-1-item_id": "2", "lines-1-quantity": "1"}
+    data = {"email": "CUS@example.com", "key": key,
+            "lines-0-item_id": str(item_id(site, "Espresso")), "lines-0-quantity": "2",
+            "lines-1-item_id": str(item_id(site, "Mocha")), "lines-1-quantity": "1"}
     response = post_form(admin, "/admin/orders/new", data)
     assert response.status_code == 302
     assert post_form(admin, "/admin/orders/new", data).status_code == 302  # resubmitted
@@ -568,7 +559,7 @@ def test_admin_places_an_order_for_a_customer(site, admin):
 
 def test_only_cancelled_orders_can_be_deleted(site, admin):
     add_supplier(site, items=["Espresso"])
-    order = put_on_order(site, 1, email="cus@example.com")
+    order = put_on_order(site, item_id(site, "Espresso"), email="cus@example.com")
     response = post_form(admin, f"/admin/orders/{order}/delete", {})
     assert response.status_code == 409 and "only cancelled orders" in response.text
     with site.app_context():
@@ -593,7 +584,7 @@ def test_audit_log_is_read_only_and_filtered(site, admin):
 
 
 def test_password_is_never_shown_in_the_edit_form(site, admin):
-    root = user(site, ADMIN).id
+    root = stored_user(site, ADMIN).id
     text = admin.get(f"/admin/users/{root}").text
     assert PASSWORD not in text and "pbkdf2" not in text
     assert 'name="password" type="password" value=""' in text

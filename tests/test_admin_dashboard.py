@@ -20,10 +20,16 @@ from mypack.database import utcnow
 from mypack.extensions import db
 from mypack.orders import service as orders
 from mypack.orders.models import Order
-
-from .auth_helpers import csrf_token, login, make_user, post_form
-from .queries import counted_queries
-from .test_orders import add_items, customer, place
+from tests.factories import (
+    add_items,
+    client_as,
+    counted_queries,
+    csrf_token,
+    login,
+    make_user,
+    place,
+    post_form,
+)
 
 #: The customers the tests make: (email, when they signed up as (days back, time)).
 SIGNUPS = [
@@ -123,7 +129,7 @@ def today(monkeypatch) -> date:
 @pytest.fixture
 def admin(site, today):
     """A logged-in admin's client; the admin signed up today at noon."""
-    client = customer(site, "root@example.com", role="admin", name="Root")
+    client = client_as(site, "root@example.com", role="admin")
     with site.app_context():
         db.session.execute(update(User).where(User.email == "root@example.com")
                            .values(created_at=at(today, 0, time(12))))

@@ -13,8 +13,17 @@ from mypack.auth import service
 from mypack.auth.models import ApiToken, User
 from mypack.database import utcnow
 from mypack.extensions import db
-
-from .auth_helpers import PASSWORD, basic, bearer, csrf_token, login, make_user, post_form
+from tests.factories import (
+    PASSWORD,
+    audit_events,
+    basic,
+    bearer,
+    csrf_token,
+    login,
+    make_user,
+    post_form,
+    upgrade,
+)
 
 EMAIL = "ada@example.com"
 
@@ -87,10 +96,10 @@ def test_expired_token_is_refused(site, client):
     assert client.get("/api/v1/me", headers=bearer(token)).status_code == 401
 
 
-def test_password_change_revokes_tokens(site, client):
+def test_password_change_revokes_tokens(site, ada, client):
     token = new_token(client)["token"]
     with site.app_context():
-        user = db.session.get(User, 1)
+        user = db.session.get(User, ada)
         service.change_password(user, PASSWORD, "Long-Black-Coffee-9")
     assert client.get("/api/v1/me", headers=bearer(token)).status_code == 401
 
@@ -309,18 +318,13 @@ JSON_OPERATIONS = [
 ]
 
 
-def audit_events(app) -> list[str]:
-    with app.app_context():
-        return list(db.session.scalars(text("SELECT event FROM audit_events ORDER BY id")))
-
-
 def error_records(caplog) -> list:
     return [record for record in caplog.records if record.levelno >= logging.ERROR]
 
 
 @pytest.mark.parametrize("body", UNREADABLE_BODIES.values(), ids=UNREADABLE_BODIES)
 def test_unreadable_json_is_a_400_before_authentication(site, client, caplog, body):
-    recorded = audit_events(site)
+    recorded = [event.event for event in audit_events(site)]
     for method, path, _ in JSON_OPERATIONS:
         for headers in ({}, basic(), basic(password="Wrong-password-1")):
             response = client.open(path, method=method, data=body,
@@ -333,7 +337,7 @@ def test_unreadable_json_is_a_400_before_authentication(site, client, caplog, bo
     # logged above INFO (a client's mistake is no server error).
     with site.app_context():
         assert db.session.scalar(text("SELECT count(*) FROM login_throttles")) == 0
-    assert audit_events(site) == recorded
+    assert [event.event for event in audit_events(site)] == recorded
     assert error_records(caplog) == []
 
 
@@ -384,8 +388,6 @@ def test_bodies_that_may_be_400_document_it(client):
 ])
 def test_basic_credentials_no_account_can_have_are_a_401(make_app, database_url, caplog,
                                                           email):
-    from tests.db_helpers import upgrade
-
     app = make_app(SQLALCHEMY_DATABASE_URI=database_url)
     upgrade(app)
     client = app.test_client()

@@ -30,6 +30,7 @@ from flask import request, request_finished
 from werkzeug.serving import make_server
 
 from mypack.extensions import db
+from tests.factories import upgrade
 
 ADMIN = ("admin@example.com", "Fuzz-Admin-Pass-1")
 #: Requests per operation in the generated phase (the coverage phase adds its own).
@@ -126,8 +127,6 @@ class Answers:
 def api_server(make_app, database_url):
     """The API on the test's database, served over HTTP on a free 127.0.0.1 port and
     stopped after the test. Limits that would lock the fuzzer out are raised."""
-    from tests.db_helpers import upgrade
-
     app = make_app(SQLALCHEMY_DATABASE_URI=database_url, AUTH_RATE_LIMIT="100000 per minute",
                    LOCKOUT_THRESHOLD=10**6)
     upgrade(app)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-from decimal import Decimal
-
 import pytest
 from sqlalchemy import select
 
@@ -13,66 +10,30 @@ from mypack.extensions import db
 from mypack.menu.models import MenuItem, Supplier
 from mypack.menu.prices import PRICE_PATTERN
 from mypack.orders import service as orders
-from tests.auth_helpers import PASSWORD, make_user
+from tests.factories import (
+    EMAILS,
+    PRICES_REFUSED,
+    assert_api_error,
+    auth,
+    basic,
+    item_id,
+    make_user,
+    seed_menu,
+    upgrade,
+)
 
 ROLES = (None, "customer", "staff", "admin")
-EMAILS = {"customer": "cus@example.com", "staff": "staff@example.com",
-          "admin": "admin@example.com"}
-
-
-def auth(role: str | None) -> dict:
-    """HTTP Basic headers of the user with ``role`` (none for anonymous)."""
-    if role is None:
-        return {}
-    token = base64.b64encode(f"{EMAILS[role]}:{PASSWORD}".encode()).decode()
-    return {"Authorization": f"Basic {token}"}
-
-
-def assert_error(response, status: int) -> dict:
-    """The response is the one error shape with ``status``; returns its body."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    body = response.get_json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"status", "code", "message", "fields"}
-    assert body["error"]["status"] == status
-    assert body["error"]["message"]
-    return body["error"]
-
-
-def seed(app) -> None:
-    for role, email in EMAILS.items():
-        make_user(app, email, role=role, name=role.title())
-    with app.app_context():
-        beans = Supplier(name="Bean Roasters", email="hello@beans.example", phone="123")
-        bakery = Supplier(name="Bakery")
-        db.session.add_all([beans, bakery])
-        db.session.flush()
-        for name, category, price, supplier, available in [
-            ("Espresso", "coffee", "2.50", beans, True),
-            ("Flat white", "coffee", "3.20", beans, True),
-            ("Green tea", "tea", "2.80", None, True),
-            ("Croissant", "food", "2.95", bakery, True),
-            ("Old scone", "food", "1.00", bakery, False),
-        ]:
-            db.session.add(MenuItem(name=name, category=category, price=Decimal(price),
-                                    supplier=supplier, available=available))
-        db.session.commit()
 
 
 @pytest.fixture
 def api(site):
-    seed(site)
+    seed_menu(site)
     return site
 
 
 @pytest.fixture
 def client(api):
     return api.test_client()
-
-
-def item_id(app, name: str) -> int:
-    with app.app_context():
-        return db.session.scalar(select(MenuItem.id).where(MenuItem.name == name))
 
 
 def supplier_id(app, name: str) -> int:
@@ -126,10 +87,10 @@ def test_one_item(api, client):
 
 
 def test_unknown_item_and_supplier_are_404(client):
-    assert_error(client.get("/api/v1/items/999"), 404)
-    assert_error(client.get("/api/v1/suppliers/999"), 404)
-    assert_error(client.get("/api/v1/suppliers/999/items"), 404)
-    assert_error(client.get("/api/v1/items/nope"), 404)
+    assert_api_error(client.get("/api/v1/items/999"), 404)
+    assert_api_error(client.get("/api/v1/suppliers/999"), 404)
+    assert_api_error(client.get("/api/v1/suppliers/999/items"), 404)
+    assert_api_error(client.get("/api/v1/items/nope"), 404)
 
 
 @pytest.mark.parametrize("path", [
@@ -137,10 +98,10 @@ def test_unknown_item_and_supplier_are_404(client):
     "/api/v1/suppliers/99999999999999999999/items", "/api/v1/items/-1",
 ])
 def test_ids_beyond_the_database_range_are_404(client, path):
-    assert_error(client.get(path), 404)
+    assert_api_error(client.get(path), 404)
     response = client.patch(path, headers=auth("staff"), json={"name": "X"})
     assert response.status_code in (404, 405)  # no route: whatever else the path matches
-    assert_error(response, response.status_code)
+    assert_api_error(response, response.status_code)
 
 
 #: What only staff see of a supplier (the pages show it to staff only too).
@@ -167,12 +128,10 @@ def test_supplier_contacts_are_for_staff_only(api, client, role):
 
 
 def test_the_menu_cache_never_mixes_staff_and_public_answers(make_app, tmp_path):
-    from tests.db_helpers import upgrade
-
     app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'cached.sqlite'}",
                    CACHE_TYPE="SimpleCache")
     upgrade(app)
-    seed(app)
+    seed_menu(app)
     client = app.test_client()
     beans = supplier_id(app, "Bean Roasters")
     paths = ["/api/v1/items", "/api/v1/suppliers", f"/api/v1/suppliers/{beans}",
@@ -241,7 +200,7 @@ def test_first_page_has_no_prev_and_past_the_end_is_empty(client):
     ("max_price=1.234", "max_price"), ("min_price=-1", "min_price"),
 ])
 def test_bad_list_parameters_are_422(client, query, field):
-    error = assert_error(client.get(f"/api/v1/items?{query}"), 422)
+    error = assert_api_error(client.get(f"/api/v1/items?{query}"), 422)
     assert field in error["fields"]
 
 
@@ -279,7 +238,7 @@ def test_sorting(client, sort, expected):
 ])
 def test_sorting_only_on_allowed_fields(client, sort):
     # An empty sort= too: the document's pattern names at least one field.
-    assert_error(client.get("/api/v1/items", query_string={"sort": sort}), 400)
+    assert_api_error(client.get("/api/v1/items", query_string={"sort": sort}), 400)
 
 
 def test_supplier_sorting_and_search(client):
@@ -287,7 +246,7 @@ def test_supplier_sorting_and_search(client):
     assert [s["name"] for s in body["items"]] == ["Bean Roasters", "Bakery"]
     body = client.get("/api/v1/suppliers?q=bean").get_json()
     assert [s["name"] for s in body["items"]] == ["Bean Roasters"]
-    assert_error(client.get("/api/v1/suppliers?sort=email"), 400)
+    assert_api_error(client.get("/api/v1/suppliers?sort=email"), 400)
 
 
 # --- the role matrix for writes --------------------------------------------------------
@@ -320,10 +279,10 @@ def test_write_role_matrix(api, client, role, which, writes):
     kwargs = {"json": body} if body is not None else {}
     response = getattr(client, method)(path, headers=auth(role), **kwargs)
     if role is None:
-        assert_error(response, 401)
+        assert_api_error(response, 401)
         assert "Basic" in response.headers["WWW-Authenticate"]
     elif role == "customer":
-        assert_error(response, 403)
+        assert_api_error(response, 403)
     else:
         assert response.status_code == success, response.get_data(as_text=True)
         assert menu_state(api) != before
@@ -332,10 +291,9 @@ def test_write_role_matrix(api, client, role, which, writes):
 
 
 def test_wrong_password_is_401(client):
-    token = base64.b64encode(b"staff@example.com:wrong").decode()
     response = client.post("/api/v1/items", json=NEW_ITEM,
-                           headers={"Authorization": f"Basic {token}"})
-    assert_error(response, 401)
+                           headers=basic(EMAILS["staff"], "wrong"))
+    assert_api_error(response, 401)
 
 
 # --- items: writes ---------------------------------------------------------------------
@@ -362,15 +320,6 @@ def test_prices_accepted(client, price, shown):
     assert response.get_json()["price"] == shown
 
 
-#: Text a price field refuses, in the API and on the staff pages alike: the documented
-#: pattern ^\d{1,4}(\.\d{1,2})?$ with ASCII digits (what \d means to OpenAPI's regexes),
-#: however much of it Python's Decimal() or int() would take.
-PRICES_REFUSED = ["3.205", "-1", "-0.01", "-0", "-0.00", "+3", "10000", "10000.00", "00000",
-                  "1_000", "1e3", "1E+1", "1e-5", "NaN", "Infinity", "abc", "1,50", "3,20",
-                  " 3.2 ", "3.2 ", "\t3.2", "3.2\n", "3.", ".5", "٣.٢٠", "١٢٣", "３",
-                  "3.2٠", "", "9" * 30]
-
-
 @pytest.mark.parametrize("price", [
     *PRICES_REFUSED, 3.205, -1, 10000, 1e16, True, None, [], {"a": 1},
     # Numbers, even those that would be a price: the document says a string.
@@ -378,11 +327,11 @@ PRICES_REFUSED = ["3.205", "-1", "-0.01", "-0", "-0.00", "+3", "10000", "10000.0
 ])
 def test_bad_prices_are_422_and_change_nothing(api, client, price):
     before = menu_state(api)
-    error = assert_error(client.post("/api/v1/items", headers=auth("staff"),
+    error = assert_api_error(client.post("/api/v1/items", headers=auth("staff"),
                                      json={**NEW_ITEM, "price": price}), 422)
     assert "price" in error["fields"]
     espresso = item_id(api, "Espresso")
-    assert_error(client.patch(f"/api/v1/items/{espresso}", headers=auth("staff"),
+    assert_api_error(client.patch(f"/api/v1/items/{espresso}", headers=auth("staff"),
                               json={"price": price}), 422)
     assert menu_state(api) == before
 
@@ -404,7 +353,7 @@ def test_bad_prices_are_422_and_change_nothing(api, client, price):
 ])
 def test_bad_items_are_422_and_change_nothing(api, client, body, field):
     before = menu_state(api)
-    error = assert_error(client.post("/api/v1/items", headers=auth("staff"), json=body), 422)
+    error = assert_api_error(client.post("/api/v1/items", headers=auth("staff"), json=body), 422)
     assert field in error["fields"]
     assert menu_state(api) == before
 
@@ -426,17 +375,17 @@ def test_patch_errors_change_nothing(api, client):
     espresso = item_id(api, "Espresso")
     before = menu_state(api)
     path = f"/api/v1/items/{espresso}"
-    error = assert_error(client.patch(path, headers=auth("staff"), json={"supplier_id": 999}),
+    error = assert_api_error(client.patch(path, headers=auth("staff"), json={"supplier_id": 999}),
                          409)
     assert "supplier_id" in error["fields"]
-    assert_error(client.post("/api/v1/items", headers=auth("staff"),
+    assert_api_error(client.post("/api/v1/items", headers=auth("staff"),
                              json={**NEW_ITEM, "supplier_id": 999}), 409)
-    assert_error(client.patch(path, headers=auth("staff"),
+    assert_api_error(client.patch(path, headers=auth("staff"),
                               json={"name": "New", "bogus": True}), 422)
-    assert_error(client.patch("/api/v1/items/999", headers=auth("staff"),
+    assert_api_error(client.patch("/api/v1/items/999", headers=auth("staff"),
                               json={"name": "New"}), 404)
     # The document says a body is required: none at all is a 400, not an empty change.
-    error = assert_error(client.patch(path, headers=auth("staff")), 400)
+    error = assert_api_error(client.patch(path, headers=auth("staff")), 400)
     assert "JSON body" in error["message"]
     assert menu_state(api) == before
 
@@ -447,7 +396,7 @@ def test_delete_item_on_an_order_is_409(api, client):
         customer = db.session.scalar(select(User).where(User.email == EMAILS["customer"]))
         orders.place_order(customer, {espresso: 1}, "key-delete-test")
     before = menu_state(api)
-    error = assert_error(client.delete(f"/api/v1/items/{espresso}", headers=auth("staff")),
+    error = assert_api_error(client.delete(f"/api/v1/items/{espresso}", headers=auth("staff")),
                          409)
     assert "order" in error["message"]
     assert menu_state(api) == before
@@ -461,8 +410,8 @@ def test_delete_item(api, client):
     scone = item_id(api, "Old scone")
     response = client.delete(f"/api/v1/items/{scone}", headers=auth("staff"))
     assert response.status_code == 204 and response.get_data() == b""
-    assert_error(client.get(f"/api/v1/items/{scone}"), 404)
-    assert_error(client.delete(f"/api/v1/items/{scone}", headers=auth("staff")), 404)
+    assert_api_error(client.get(f"/api/v1/items/{scone}"), 404)
+    assert_api_error(client.delete(f"/api/v1/items/{scone}", headers=auth("staff")), 404)
 
 
 # --- suppliers: writes -----------------------------------------------------------------
@@ -494,7 +443,7 @@ def test_create_and_patch_supplier(client):
 ])
 def test_bad_suppliers_are_422(api, client, body, field):
     before = menu_state(api)
-    error = assert_error(client.post("/api/v1/suppliers", headers=auth("staff"), json=body),
+    error = assert_api_error(client.post("/api/v1/suppliers", headers=auth("staff"), json=body),
                          422)
     assert field in error["fields"]
     assert menu_state(api) == before
@@ -504,7 +453,7 @@ def test_bad_suppliers_are_422(api, client, body, field):
 def test_strings_no_database_stores_are_refused_with_the_body(api, client, name):
     # Refused as the body is read (mypack.bodies): a 400 naming the field.
     before = menu_state(api)
-    error = assert_error(client.post("/api/v1/suppliers", headers=auth("staff"),
+    error = assert_api_error(client.post("/api/v1/suppliers", headers=auth("staff"),
                                      json={"name": name}), 400)
     assert list(error["fields"]) == ["name"]
     assert menu_state(api) == before
@@ -513,11 +462,11 @@ def test_strings_no_database_stores_are_refused_with_the_body(api, client, name)
 def test_supplier_names_are_unique_in_any_case(api, client):
     before = menu_state(api)
     for name in ("Bakery", "BAKERY", " bakery "):
-        error = assert_error(client.post("/api/v1/suppliers", headers=auth("staff"),
+        error = assert_api_error(client.post("/api/v1/suppliers", headers=auth("staff"),
                                          json={"name": name}), 409)
         assert "name" in error["fields"]
     beans = supplier_id(api, "Bean Roasters")
-    assert_error(client.patch(f"/api/v1/suppliers/{beans}", headers=auth("staff"),
+    assert_api_error(client.patch(f"/api/v1/suppliers/{beans}", headers=auth("staff"),
                               json={"name": "bakery"}), 409)
     assert menu_state(api) == before
     # Its own name, in another case, is fine.
@@ -530,15 +479,15 @@ def test_delete_supplier_with_items(api, client):
     bakery = supplier_id(api, "Bakery")
     croissant = item_id(api, "Croissant")
     before = menu_state(api)
-    error = assert_error(client.delete(f"/api/v1/suppliers/{bakery}", headers=auth("staff")),
+    error = assert_api_error(client.delete(f"/api/v1/suppliers/{bakery}", headers=auth("staff")),
                          409)
     assert "detach" in error["message"]
     assert menu_state(api) == before
-    assert_error(client.delete(f"/api/v1/suppliers/{bakery}?detach=perhaps",
+    assert_api_error(client.delete(f"/api/v1/suppliers/{bakery}?detach=perhaps",
                                headers=auth("staff")), 422)
     response = client.delete(f"/api/v1/suppliers/{bakery}?detach=true", headers=auth("staff"))
     assert response.status_code == 204
-    assert_error(client.get(f"/api/v1/suppliers/{bakery}"), 404)
+    assert_api_error(client.get(f"/api/v1/suppliers/{bakery}"), 404)
     assert client.get(f"/api/v1/items/{croissant}").get_json()["supplier_id"] is None
 
 
@@ -546,7 +495,7 @@ def test_delete_supplier_without_items(api, client):
     response = client.post("/api/v1/suppliers", headers=auth("staff"), json={"name": "Empty"})
     new = response.get_json()["id"]
     assert client.delete(f"/api/v1/suppliers/{new}", headers=auth("staff")).status_code == 204
-    assert_error(client.delete(f"/api/v1/suppliers/{new}", headers=auth("staff")), 404)
+    assert_api_error(client.delete(f"/api/v1/suppliers/{new}", headers=auth("staff")), 404)
 
 
 # --- the error shape of the protocol's errors --------------------------------------------
@@ -555,19 +504,19 @@ def test_405_415_and_bad_json(api, client):
     espresso = item_id(api, "Espresso")
     before = menu_state(api)
     response = client.put(f"/api/v1/items/{espresso}", headers=auth("staff"), json=NEW_ITEM)
-    assert_error(response, 405)
+    assert_api_error(response, 405)
     assert "PATCH" in response.headers["Allow"]
-    assert_error(client.delete("/api/v1/items", headers=auth("staff")), 405)
-    assert_error(client.post("/api/v1/items", headers=auth("staff"), data="name=Chai",
+    assert_api_error(client.delete("/api/v1/items", headers=auth("staff")), 405)
+    assert_api_error(client.post("/api/v1/items", headers=auth("staff"), data="name=Chai",
                              content_type="application/x-www-form-urlencoded"), 415)
-    assert_error(client.patch(f"/api/v1/items/{espresso}", headers=auth("staff"),
+    assert_api_error(client.patch(f"/api/v1/items/{espresso}", headers=auth("staff"),
                               data='{"price": "1.00"}', content_type="text/plain"), 415)
     response = client.post("/api/v1/items", headers=auth("staff"), data="{not json",
                            content_type="application/json")
     assert response.status_code in (400, 422)
-    assert_error(response, response.status_code)
+    assert_api_error(response, response.status_code)
     response = client.post("/api/v1/items", headers=auth("staff"), json=["a", "list"])
-    assert_error(response, 422)
+    assert_api_error(response, 422)
     assert menu_state(api) == before
 
 
@@ -637,7 +586,7 @@ def test_supplier_names_unique_on_every_backend(migrated_app):
     assert client.post("/api/v1/suppliers", headers=auth("staff"),
                        json={"name": "Bean Co"}).status_code == 201
     for name in ("Bean Co", "BEAN CO"):
-        assert_error(client.post("/api/v1/suppliers", headers=auth("staff"),
+        assert_api_error(client.post("/api/v1/suppliers", headers=auth("staff"),
                                  json={"name": name}), 409)
     assert client.get("/api/v1/suppliers").get_json()["total"] == 1
 

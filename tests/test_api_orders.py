@@ -2,54 +2,35 @@
 
 from __future__ import annotations
 
-import base64
-from decimal import Decimal
-
 import pytest
 from sqlalchemy import func, select
 
 from mypack.extensions import db
-from mypack.menu.models import MenuItem
 from mypack.orders.models import Order, OrderLine
-from tests.auth_helpers import PASSWORD, make_user
+from tests.factories import (
+    EMAILS,
+    add_items,
+    add_people,
+    assert_api_error,
+    auth,
+    counted_queries,
+    make_user,
+)
 
 ROLES = (None, "customer", "staff", "admin")
-EMAILS = {"customer": "ada@example.com", "other": "bob@example.com",
-          "staff": "staff@example.com", "admin": "admin@example.com"}
 
 
-def auth(who: str | None) -> dict:
-    if who is None:
-        return {}
-    token = base64.b64encode(f"{EMAILS[who]}:{PASSWORD}".encode()).decode()
-    return {"Authorization": f"Basic {token}"}
-
-
-def assert_error(response, status: int) -> dict:
-    """The response is the one error shape with ``status``; returns its body."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    body = response.get_json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"status", "code", "message", "fields"}
-    assert body["error"]["status"] == status and body["error"]["message"]
-    return body["error"]
-
-
-def add_items(app, *rows) -> list[int]:
-    with app.app_context():
-        items = [MenuItem(name=name, category="coffee", price=Decimal(price),
-                          available=available) for name, price, available in rows]
-        db.session.add_all(items)
-        db.session.commit()
-        return [item.id for item in items]
+def coffees(app, *rows) -> list[int]:
+    """Coffees of (name, price, available) rows; their ids."""
+    return list(add_items(app, [(name, "coffee", price, available)
+                                for name, price, available in rows]).values())
 
 
 @pytest.fixture
 def api(site):
-    for who, email in EMAILS.items():
-        make_user(site, email, role="customer" if who == "other" else who, name=who.title())
-    site.item_ids = add_items(site, ("Espresso", "2.50", True), ("Flat white", "3.20", True),
-                              ("Gone", "1.00", False))
+    add_people(site)
+    site.item_ids = coffees(site, ("Espresso", "2.50", True), ("Flat white", "3.20", True),
+                            ("Gone", "1.00", False))
     return site
 
 
@@ -106,7 +87,7 @@ def test_the_same_submission_key_places_one_order(api, client):
     before = order_state(api)
     response = client.post("/api/v1/orders", headers=auth("other"), json={
         "lines": [{"item_id": 1, "quantity": 1}], "submission_key": "my-key-0001"})
-    assert_error(response, 409)
+    assert_api_error(response, 409)
     assert order_state(api) == before
 
 
@@ -132,7 +113,7 @@ def test_the_same_submission_key_places_one_order(api, client):
 ])
 def test_bad_orders_are_422_and_place_nothing(api, client, body, field):
     before = order_state(api)
-    error = assert_error(client.post("/api/v1/orders", headers=auth("customer"), json=body),
+    error = assert_api_error(client.post("/api/v1/orders", headers=auth("customer"), json=body),
                          422)
     assert field in error["fields"]
     assert order_state(api) == before
@@ -146,7 +127,7 @@ def test_bad_orders_are_422_and_place_nothing(api, client, body, field):
 def test_what_the_menu_refuses_is_409_and_says_why(api, client, lines, says):
     # Well-formed, but refused by the menu's state (the service's OrderError).
     before = order_state(api)
-    error = assert_error(client.post("/api/v1/orders", headers=auth("customer"),
+    error = assert_api_error(client.post("/api/v1/orders", headers=auth("customer"),
                                      json={"lines": lines}), 409)
     assert says in error["message"] and "lines" in error["fields"]
     assert order_state(api) == before
@@ -160,15 +141,15 @@ def test_lines_of_the_same_item_add_up(client):
 
 def test_protocol_errors(api, client):
     before = order_state(api)
-    assert_error(client.post("/api/v1/orders", headers=auth("customer"),
+    assert_api_error(client.post("/api/v1/orders", headers=auth("customer"),
                              data="lines=1", content_type="text/plain"), 415)
     response = client.post("/api/v1/orders", headers=auth("customer"), data="{oops",
                            content_type="application/json")
-    assert_error(response, response.status_code)
+    assert_api_error(response, response.status_code)
     assert response.status_code in (400, 422)
-    assert_error(client.put("/api/v1/orders", headers=auth("customer"), json={}), 405)
-    assert_error(client.delete("/api/v1/orders/1", headers=auth("staff")), 405)
-    assert_error(client.get("/api/v1/orders/1/status", headers=auth("staff")), 405)
+    assert_api_error(client.put("/api/v1/orders", headers=auth("customer"), json={}), 405)
+    assert_api_error(client.delete("/api/v1/orders/1", headers=auth("staff")), 405)
+    assert_api_error(client.get("/api/v1/orders/1/status", headers=auth("staff")), 405)
     assert order_state(api) == before
 
 
@@ -186,17 +167,17 @@ def test_role_matrix(api, client, role):
         kwargs = {"json": body} if body is not None else {}
         response = getattr(client, method)(path, headers=auth(role), **kwargs)
         if role is None:
-            assert_error(response, 401)
+            assert_api_error(response, 401)
             assert "Basic" in response.headers["WWW-Authenticate"]
         else:
             assert response.status_code == success, (method, path)
     # Moving: staff and admins along the transitions, a customer only cancelling.
     response = move(client, role, mine["id"], "placed", "preparing")
     if role is None:
-        assert_error(response, 401)
+        assert_api_error(response, 401)
         assert "Basic" in response.headers["WWW-Authenticate"]
     elif role == "customer":
-        assert_error(response, 403)
+        assert_api_error(response, 403)
     else:
         assert response.status_code == 200
         assert response.get_json()["status"] == "preparing"
@@ -208,12 +189,12 @@ def test_customers_see_only_their_own_orders(api, client):
     listed = client.get("/api/v1/orders", headers=auth("customer")).get_json()
     assert [order["id"] for order in listed["items"]] == [mine["id"]]
     assert listed["total"] == 1
-    assert_error(client.get(f"/api/v1/orders/{theirs['id']}", headers=auth("customer")), 404)
-    assert_error(client.get("/api/v1/orders/999", headers=auth("customer")), 404)
+    assert_api_error(client.get(f"/api/v1/orders/{theirs['id']}", headers=auth("customer")), 404)
+    assert_api_error(client.get("/api/v1/orders/999", headers=auth("customer")), 404)
     # Not even a status change reveals it: 404, and nothing changes.
     before = order_state(api)
-    assert_error(move(client, "customer", theirs["id"], "placed", "cancelled"), 404)
-    assert_error(move(client, "customer", theirs["id"], "placed", "preparing"), 404)
+    assert_api_error(move(client, "customer", theirs["id"], "placed", "cancelled"), 404)
+    assert_api_error(move(client, "customer", theirs["id"], "placed", "preparing"), 404)
     assert order_state(api) == before
 
 
@@ -223,7 +204,7 @@ def test_staff_see_every_order(client, role):
     listed = client.get("/api/v1/orders", headers=auth(role)).get_json()
     assert [order["id"] for order in listed["items"]] == [theirs["id"], mine["id"]]
     assert client.get(f"/api/v1/orders/{mine['id']}", headers=auth(role)).status_code == 200
-    assert_error(client.get("/api/v1/orders/999", headers=auth(role)), 404)
+    assert_api_error(client.get("/api/v1/orders/999", headers=auth(role)), 404)
 
 
 # --- moving --------------------------------------------------------------------------------
@@ -239,10 +220,10 @@ def test_a_stale_status_is_409_and_changes_nothing(api, client):
     order = place(client)
     assert move(client, "staff", order["id"], "placed", "preparing").status_code == 200
     before = order_state(api)
-    error = assert_error(move(client, "admin", order["id"], "placed", "cancelled"), 409)
+    error = assert_api_error(move(client, "admin", order["id"], "placed", "cancelled"), 409)
     assert "preparing" in error["message"]
     # The customer cancelling too late: the same.
-    assert_error(move(client, "customer", order["id"], "placed", "cancelled"), 409)
+    assert_api_error(move(client, "customer", order["id"], "placed", "cancelled"), 409)
     assert order_state(api) == before
 
 
@@ -253,7 +234,7 @@ def test_a_stale_status_is_409_and_changes_nothing(api, client):
 def test_moves_outside_the_transitions_are_409(api, client, seen, new):
     order = place(client)
     before = order_state(api)
-    error = assert_error(move(client, "staff", order["id"], seen, new), 409)
+    error = assert_api_error(move(client, "staff", order["id"], seen, new), 409)
     assert "cannot go" in error["message"]
     assert order_state(api) == before
 
@@ -265,29 +246,29 @@ def test_moves_outside_the_transitions_are_409(api, client, seen, new):
 def test_bad_status_bodies_are_422(api, client, body):
     order = place(client)
     before = order_state(api)
-    assert_error(client.post(f"/api/v1/orders/{order['id']}/status", headers=auth("staff"),
+    assert_api_error(client.post(f"/api/v1/orders/{order['id']}/status", headers=auth("staff"),
                              json=body), 422)
     assert order_state(api) == before
 
 
 def test_unknown_order_is_404_for_staff(client):
-    assert_error(move(client, "staff", 999, "placed", "preparing"), 404)
-    assert_error(move(client, "staff", 10**20, "placed", "preparing"), 404)
-    assert_error(client.get(f"/api/v1/orders/{10**20}", headers=auth("staff")), 404)
+    assert_api_error(move(client, "staff", 999, "placed", "preparing"), 404)
+    assert_api_error(move(client, "staff", 10**20, "placed", "preparing"), 404)
+    assert_api_error(client.get(f"/api/v1/orders/{10**20}", headers=auth("staff")), 404)
 
 
 def test_customers_cancel_their_own_placed_order(api, client):
     order = place(client)
     before = order_state(api)
-    assert_error(move(client, "customer", order["id"], "placed", "preparing"), 403)
+    assert_api_error(move(client, "customer", order["id"], "placed", "preparing"), 403)
     assert order_state(api) == before
     response = move(client, "customer", order["id"], "placed", "cancelled")
     assert response.status_code == 200 and response.get_json()["status"] == "cancelled"
-    assert_error(move(client, "customer", order["id"], "placed", "cancelled"), 409)
+    assert_api_error(move(client, "customer", order["id"], "placed", "cancelled"), 409)
     # Once preparing, only staff may cancel it.
     second = place(client)
     assert move(client, "staff", second["id"], "placed", "preparing").status_code == 200
-    assert_error(move(client, "customer", second["id"], "preparing", "cancelled"), 403)
+    assert_api_error(move(client, "customer", second["id"], "preparing", "cancelled"), 403)
     assert move(client, "staff", second["id"], "preparing", "cancelled").status_code == 200
 
 
@@ -326,7 +307,7 @@ def test_pages_filters_and_sorting(api, client):
 ])
 def test_bad_list_parameters(client, query, status):
     place(client)
-    assert_error(client.get(f"/api/v1/orders?{query}", headers=auth("customer")), status)
+    assert_api_error(client.get(f"/api/v1/orders?{query}", headers=auth("customer")), status)
 
 
 # --- the OpenAPI document and every backend ------------------------------------------------
@@ -345,7 +326,7 @@ def test_openapi_describes_orders(client):
 def test_order_totals_are_exact_on_every_backend(migrated_app):
     make_user(migrated_app, EMAILS["customer"])
     make_user(migrated_app, EMAILS["staff"], role="staff")
-    dime, twenty = add_items(migrated_app, ("Dime", "0.10", True), ("Twenty", "0.20", True))
+    dime, twenty = coffees(migrated_app, ("Dime", "0.10", True), ("Twenty", "0.20", True))
     client = migrated_app.test_client()
     order = place(client, lines=[{"item_id": dime, "quantity": 3},
                                  {"item_id": twenty, "quantity": 1}])
@@ -366,11 +347,11 @@ def test_a_submission_key_no_database_stores_is_a_400_on_every_backend(migrated_
     # PostgreSQL refuses NUL in text, MySQL cannot encode a lone surrogate, SQLite keeps
     # both: the body is refused before any of them sees it, the same everywhere.
     make_user(migrated_app, EMAILS["customer"])
-    add_items(migrated_app, ("Espresso", "2.50", True))
+    [espresso] = coffees(migrated_app, ("Espresso", "2.50", True))
     client = migrated_app.test_client()
     before = order_state(migrated_app)
-    error = assert_error(client.post("/api/v1/orders", headers=auth("customer"), json={
-        "lines": [{"item_id": 1, "quantity": 1}], "submission_key": key}), 400)
+    error = assert_api_error(client.post("/api/v1/orders", headers=auth("customer"), json={
+        "lines": [{"item_id": espresso, "quantity": 1}], "submission_key": key}), 400)
     assert list(error["fields"]) == ["submission_key"]
     assert order_state(migrated_app) == before
 
@@ -380,8 +361,6 @@ def test_placing_an_order_with_a_token_is_three_queries_and_the_lines(api, clien
     after the commit, and the token's last use written at most once a minute."""
     from mypack.auth import tokens
     from mypack.auth.models import User
-
-    from .queries import counted_queries
 
     with api.app_context():
         token, _ = tokens.create(db.session.scalar(select(User).where(

@@ -13,8 +13,7 @@ from mypack.auth import tokens
 from mypack.auth.models import ApiToken, User
 from mypack.database import init_migrations
 from mypack.extensions import db
-
-from .auth_helpers import basic, bearer, csrf_token, login, make_user, post_form
+from tests.factories import add_people, basic, bearer, csrf_token, login, make_user, post_form
 
 INSUFFICIENT = 'Bearer realm="mypack", error="insufficient_scope", scope="write"'
 
@@ -22,8 +21,7 @@ INSUFFICIENT = 'Bearer realm="mypack", error="insufficient_scope", scope="write"
 @pytest.fixture
 def people(migrated_app):
     """An admin, a staff member and a customer; their ids by role."""
-    return {role: make_user(migrated_app, f"{role}@example.com", role=role, name=role.title())
-            for role in ("admin", "staff", "customer")}
+    return add_people(migrated_app, ("admin", "staff", "customer"))
 
 
 @pytest.fixture

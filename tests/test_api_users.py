@@ -5,8 +5,7 @@ import pytest
 
 from mypack.auth.models import User
 from mypack.extensions import db
-
-from .auth_helpers import basic, make_user
+from tests.factories import add_people, basic, make_user
 
 ADMIN = "admin@example.com"
 
@@ -14,8 +13,7 @@ ADMIN = "admin@example.com"
 @pytest.fixture
 def people(site):
     """An admin, a staff member and a customer; their ids by role."""
-    return {role: make_user(site, f"{role}@example.com", role=role, name=role.title())
-            for role in ("admin", "staff", "customer")}
+    return add_people(site, ("admin", "staff", "customer"))
 
 
 @pytest.fixture

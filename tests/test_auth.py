@@ -11,29 +11,25 @@ import pytest
 from flask_login.utils import encode_cookie
 from sqlalchemy import select
 
-from mypack.audit import AuditEvent
 from mypack.auth import service
 from mypack.auth.models import User
 from mypack.auth.names import name_problem
 from mypack.extensions import db
-
-from .auth_helpers import PASSWORD, csrf_token, logged_in, login, make_user, post_form
+from tests.factories import (
+    PASSWORD,
+    audit_events,
+    counted_queries,
+    csrf_token,
+    logged_in,
+    login,
+    make_user,
+    post_form,
+    stored_user,
+    upgrade,
+)
 
 REGISTRATION = {"email": "Bea@Example.com", "display_name": "Bea", "password": "Cortado-Time-7",
                 "confirm": "Cortado-Time-7", "accept_terms": "y"}
-
-
-def stored_user(app, email):
-    with app.app_context():
-        return db.session.scalar(select(User).where(User.email == email))
-
-
-def audit_events(app, event=None):
-    with app.app_context():
-        query = select(AuditEvent).order_by(AuditEvent.id)
-        if event:
-            query = query.where(AuditEvent.event == event)
-        return list(db.session.scalars(query))
 
 
 # --- registration ---------------------------------------------------------------------------
@@ -361,8 +357,6 @@ def test_register_takes_a_name_in_any_script(site):
 @pytest.fixture
 def idle_site(make_app, tmp_path):
     """A site whose sessions end after 60 idle seconds, with Ada and Bea as users."""
-    from tests.db_helpers import upgrade
-
     app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'idle.sqlite'}",
                    SESSION_IDLE_TIMEOUT=60)
     upgrade(app)
@@ -539,8 +533,6 @@ def test_login_events_are_audited(site):
 # --- password hashing ----------------------------------------------------------------------
 
 def test_weaker_hashes_are_upgraded_at_login(make_app, tmp_path):
-    from tests.db_helpers import upgrade
-
     strong = "pbkdf2:sha256:600000"
     app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'hash.sqlite'}")
     upgrade(app)
@@ -561,8 +553,6 @@ def test_production_hashes_meet_asvs(instance_path):
 
 def test_production_cookies_are_secure(instance_path, tmp_path):
     from mypack import create_app
-    from tests.db_helpers import upgrade
-
     app = create_app("production", instance_path, SECRET_KEY="Qm8dT2xLw9Pz-" * 5,
                      SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'prod.sqlite'}",
                      ALLOW_SQLITE_IN_PRODUCTION=True)
@@ -611,8 +601,6 @@ def test_a_login_is_five_statements(site, failures_before):
     """The account and its throttle row in one query, the try claimed before the
     password is checked (one UPDATE, committed, so concurrent attempts see it), the
     failures forgiven, the last login and the audit record."""
-    from .queries import counted_queries
-
     make_user(site)
     client = site.test_client()
     login(client)  # the email's throttle row exists from its first login on

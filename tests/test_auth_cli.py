@@ -16,9 +16,8 @@ from mypack.auth import service
 from mypack.auth.models import User
 from mypack.auth.passwords import verify_password
 from mypack.extensions import db
-from tests.db_helpers import upgrade
-
-from .conftest import MYPACK
+from tests.conftest import MYPACK
+from tests.factories import upgrade
 
 PASSWORD = "Flat-White-42"
 NEW_PASSWORD = "Cortado-Twice-7"

@@ -17,9 +17,8 @@ from mypack.audit import AuditEvent
 from mypack.auth.models import LoginThrottle
 from mypack.auth.roles import role_required
 from mypack.extensions import db
-
-from .auth_helpers import PASSWORD, logged_in, login, make_user, post_form
-from .system import ROOT
+from tests.factories import PASSWORD, logged_in, login, make_user, post_form, upgrade
+from tests.system import ROOT
 
 WRONG = "Wrong-Password-1"
 
@@ -201,8 +200,6 @@ def test_anonymous_goes_to_login_or_gets_401(guarded):
 
 def test_a_shared_store_counts_for_every_process(make_app, tmp_path, redis_url):
     # Two apps stand for two server processes; with Redis they share one count.
-    from tests.db_helpers import upgrade
-
     database = f"sqlite:///{tmp_path / 'shared.sqlite'}"
     settings = dict(SQLALCHEMY_DATABASE_URI=database, RATELIMIT_STORAGE_URI=redis_url,
                     RATELIMIT_KEY_PREFIX=f"mypack-test-{uuid.uuid4().hex}")
@@ -304,8 +301,7 @@ def test_logins_are_answered_while_the_shared_limit_store_is_down(instance_path,
         import redis
         from mypack import create_app
         from mypack.auth import service
-        from tests.auth_helpers import PASSWORD, login
-        from tests.db_helpers import upgrade
+        from tests.factories import PASSWORD, login, upgrade
 
         records = []
         class Keep(logging.Handler):

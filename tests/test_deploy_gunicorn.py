@@ -13,6 +13,7 @@ import pytest
 
 from .servers import (
     ROOT,
+    UNITS,
     Gunicorn,
     Load,
     assert_every_request_logged,
@@ -27,8 +28,6 @@ from .servers import (
 from .system import command
 
 pytestmark = pytest.mark.slow
-
-UNITS = ROOT / "deploy" / "systemd"
 
 
 def unit_setting(unit: str, key: str) -> str:

@@ -9,12 +9,8 @@ from decimal import Decimal
 import pytest
 from flask import url_for
 
-from mypack.extensions import db
 from mypack.menu import money
-from mypack.menu.models import MenuItem, Supplier
-
-from .auth_helpers import login, make_user
-from .queries import counted_queries
+from tests.factories import add_items, counted_queries, login, make_user, many_items, upgrade
 
 #: (name, category, price, available)
 MENU = [
@@ -29,28 +25,9 @@ _ITEM_LINK = re.compile(r'<a href="/items/\d+">([^<]+)</a>')
 _HEADINGS = re.compile(r"<h2>([^<]+)</h2>")
 
 
-def add_items(app, rows=MENU, supplier: str | None = None) -> dict[str, int]:
-    """Menu items straight through the models; returns ``{name: id}``."""
-    with app.app_context():
-        owner = Supplier(name=supplier) if supplier else None
-        items = [MenuItem(name=name, category=category, price=Decimal(price),
-                          available=available, supplier=owner, description=f"About {name}.")
-                 for name, category, price, available in rows]
-        db.session.add_all(items)
-        db.session.commit()
-        return {item.name: item.id for item in items}
-
-
-def many_items(count: int) -> list[tuple[str, str, str, bool]]:
-    return [(f"Item {n:03}", ("coffee", "tea", "food", "other")[n % 4], f"{n}.50", n % 5 != 0)
-            for n in range(count)]
-
-
 def names(page) -> list[str]:
     """The item names on a menu page, in page order."""
     return _ITEM_LINK.findall(page.text)
-
-
 
 
 # --- the home page ------------------------------------------------------------------------
@@ -70,7 +47,7 @@ def test_an_empty_menu_says_so(site):
 
 
 def test_items_are_grouped_by_category_in_menu_order(site):
-    add_items(site)
+    add_items(site, MENU)
     page = site.test_client().get("/")
     assert _HEADINGS.findall(page.text) == ["Coffee", "Tea", "Food", "Other"]
     # Names sort alike whatever the case (SQLite would put "scone" after "Z...").
@@ -95,7 +72,7 @@ def test_the_money_filter(value, shown):
 
 
 def test_unavailable_items_are_shown_as_such(site):
-    add_items(site)
+    add_items(site, MENU)
     text = site.test_client().get("/").text
     cold_brew = re.search(r'<li class="menu-item unavailable">\s*<a href="/items/\d+">Cold brew'
                           r".*?</li>", text, re.S)
@@ -207,7 +184,7 @@ def test_page_links_keep_the_search_and_the_filter(site):
 
 
 def test_one_page_has_no_page_links(site):
-    add_items(site)
+    add_items(site, MENU)
     assert 'class="pages"' not in site.test_client().get("/").text
 
 
@@ -228,7 +205,7 @@ def test_page_one_of_an_empty_search_exists(site):
 # --- an item's page -----------------------------------------------------------------------
 
 def test_an_items_page(site):
-    ids = add_items(site)
+    ids = add_items(site, MENU)
     page = site.test_client().get(f"/items/{ids['Flat white']}")
     assert page.status_code == 200
     assert "<h1>Flat white</h1>" in page.text
@@ -245,7 +222,7 @@ def test_an_unknown_item_is_404(site):
 
 
 def test_staff_see_an_edit_link_on_an_items_page(site):
-    ids = add_items(site)
+    ids = add_items(site, MENU)
     make_user(site, "sam@example.com", role="staff")
     client = site.test_client()
     assert "/edit" not in client.get(f"/items/{ids['scone']}").text
@@ -257,8 +234,6 @@ def test_staff_see_an_edit_link_on_an_items_page(site):
 
 @pytest.mark.parametrize("path", ["/", "/?q=item", "/?category=tea&q=1"])
 def test_the_menu_runs_the_same_queries_for_5_or_60_items(make_app, tmp_path, path):
-    from tests.db_helpers import upgrade
-
     counts = []
     for size in (5, 60):
         app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / f'{size}.sqlite'}")

@@ -13,9 +13,7 @@ from sqlalchemy import select
 from mypack.extensions import cache, db
 from mypack.menu import service
 from mypack.menu.models import MenuItem
-from tests.auth_helpers import login
-from tests.db_helpers import upgrade
-from tests.test_api_items import EMAILS, auth, seed
+from tests.factories import EMAILS, auth, login, seed_menu, upgrade
 
 URL = "/api/v1/items?per_page=20"
 
@@ -34,7 +32,7 @@ def make_cached_app(make_app, tmp_path):
 def cached(make_cached_app):
     app = make_cached_app()
     upgrade(app)
-    seed(app)
+    seed_menu(app)
     return app
 
 
@@ -99,14 +97,14 @@ def test_a_failed_answer_is_not_kept(make_cached_app):
     # No schema yet: the database fails the request, as in an outage.
     assert client.get(URL).status_code >= 500
     upgrade(app)
-    seed(app)
+    seed_menu(app)
     assert "Espresso" in names(client.get(URL))
 
 
 def test_a_cached_answer_expires(make_cached_app):
     app = make_cached_app(CACHE_DEFAULT_TIMEOUT=1)
     upgrade(app)
-    seed(app)
+    seed_menu(app)
     client = app.test_client()
     client.get(URL)
     rename_behind_the_services(app, "Espresso", "Ristretto")
@@ -119,7 +117,7 @@ def test_a_cache_that_fails_is_bypassed(make_cached_app, caplog):
     # Nothing listens on port 1: every cache call fails at once.
     app = make_cached_app(CACHE_TYPE="RedisCache", CACHE_REDIS_URL="redis://127.0.0.1:1/0")
     upgrade(app)
-    seed(app)
+    seed_menu(app)
     client = app.test_client()
     assert "Espresso" in names(client.get(URL))
     rename_behind_the_services(app, "Espresso", "Ristretto")
@@ -137,7 +135,7 @@ def test_a_shared_cache_is_emptied_for_every_process(make_cached_app, redis_url)
                     CACHE_KEY_PREFIX=f"mypack-test-{uuid.uuid4().hex}:")
     first, second = make_cached_app(**settings), make_cached_app(**settings)
     upgrade(first)
-    seed(first)
+    seed_menu(first)
     try:
         assert "Espresso" in names(first.test_client().get(URL))
         rename_behind_the_services(first, "Espresso", "Ristretto")
@@ -157,7 +155,7 @@ def test_a_redis_outage_is_one_warning_and_reads_go_on(make_cached_app, redis_se
     answers."""
     app = make_cached_app(CACHE_TYPE="RedisCache", CACHE_REDIS_URL=redis_server.url)
     upgrade(app)
-    seed(app)
+    seed_menu(app)
     client = app.test_client()
     assert "Espresso" in names(client.get(URL))
     redis_server.stop()

@@ -9,52 +9,34 @@ import logging
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from mypack.extensions import db
 from mypack.menu import service
 from mypack.menu.models import MenuItem, Supplier
-from mypack.orders.models import Order, OrderLine
+from mypack.orders.models import OrderLine
+from tests.factories import (
+    ITEM,
+    PRICES_REFUSED,
+    SUPPLIER,
+    add_items,
+    add_supplier,
+    client_as,
+    count,
+    counted_queries,
+    csrf_token,
+    many_items,
+    post_form,
+    put_on_order,
+    upgrade,
+)
 
-from .auth_helpers import csrf_token, login, make_user, post_form
-from .test_api_items import PRICES_REFUSED
-from .test_menu import add_items, counted_queries, many_items
-
-ITEM = {"name": "Flat white", "category": "coffee", "price": "3.20",
-        "description": "Double shot, velvety milk.", "supplier_id": "", "available": "y"}
-SUPPLIER = {"name": "Northside Roasters", "email": "orders@northside.example",
-            "phone": "+44 20 7946 0101", "notes": "Roasts on Tuesdays."}
-
-
-def staff(app, email="sam@example.com", role="staff"):
-    """A logged-in client of a new staff member (or ``role``)."""
-    make_user(app, email, role=role, name="Sam")
-    client = app.test_client()
-    assert login(client, email).status_code == 302
-    return client
-
-
-def add_supplier(app, name="Northside Roasters", items=()) -> int:
-    """A supplier with items named ``items``; returns its id."""
-    with app.app_context():
-        supplier = Supplier(name=name, items=[
-            MenuItem(name=item, category="coffee", price=Decimal("2.50")) for item in items])
-        db.session.add(supplier)
-        db.session.commit()
-        return supplier.id
+SAM = "sam@example.com"
 
 
-def put_on_order(app, item_id: int, email="ada@example.com") -> int:
-    """An order of the item, made straight through the models; returns the order id."""
-    user_id = make_user(app, email)
-    with app.app_context():
-        item = db.session.get(MenuItem, item_id)
-        order = Order(user_id=user_id, status="placed", total=item.price,
-                      submission_key=f"key-{user_id}-{item_id}",
-                      lines=[OrderLine(item_id=item_id, quantity=1, unit_price=item.price)])
-        db.session.add(order)
-        db.session.commit()
-        return order.id
+def staff(app, role="staff"):
+    """A logged-in client of Sam, a new staff member (or of ``role``)."""
+    return client_as(app, SAM, role)
 
 
 def first_answer(answer, real):
@@ -76,11 +58,6 @@ def items(app) -> list[MenuItem]:
 def suppliers(app) -> list[Supplier]:
     with app.app_context():
         return list(db.session.scalars(select(Supplier).order_by(Supplier.id)))
-
-
-def count(app, model) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(model))
 
 
 # --- who may open the pages ---------------------------------------------------------------
@@ -522,8 +499,6 @@ def test_a_supplier_removed_from_the_choices_is_refused(site):
 
 @pytest.mark.parametrize("path", ["/staff/items", "/staff/suppliers"])
 def test_staff_lists_run_the_same_queries_for_5_or_60_items(make_app, tmp_path, path):
-    from tests.db_helpers import upgrade
-
     counts = []
     for size in (5, 60):
         app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / f'{size}.sqlite'}")

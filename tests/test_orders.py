@@ -7,58 +7,28 @@ import re
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from mypack.auth.models import User
 from mypack.extensions import db
 from mypack.menu.models import MenuItem
-from mypack.orders import service
 from mypack.orders.models import Order, OrderLine
+from tests.factories import (
+    add_items,
+    client_as,
+    count,
+    counted_queries,
+    csrf_token,
+    make_user,
+    place,
+    post_form,
+)
 
-from .auth_helpers import csrf_token, login, make_user, post_form
-from .queries import counted_queries
-
-#: (name, category, price, available)
-MENU = [
-    ("Flat white", "coffee", "3.20", True),
-    ("Espresso", "coffee", "2.20", True),
-    ("Earl Grey", "tea", "2.40", True),
-    ("Croissant", "food", "0.10", True),
-    ("Cold brew", "coffee", "3.40", False),
-]
 _CONFIRM_FORM = re.compile(r'<form[^>]*action="/orders/confirm".*?</form>', re.S)
 _FIELD = re.compile(r'<input[^>]*?name="([^"]+)"[^>]*?value="([^"]*)"')
 
 
-def add_items(app, menu=MENU) -> dict[str, int]:
-    """Menu items straight through the models; returns ``{name: id}``."""
-    with app.app_context():
-        items = [MenuItem(name=name, category=category, price=Decimal(price), available=available)
-                 for name, category, price, available in menu]
-        db.session.add_all(items)
-        db.session.commit()
-        return {item.name: item.id for item in items}
-
-
-def customer(app, email="ada@example.com", role="customer", name="Ada"):
-    """A logged-in client of a new user."""
-    make_user(app, email, role=role, name=name)
-    client = app.test_client()
-    assert login(client, email).status_code == 302
-    return client
-
-
-def place(app, email, quantities, key):
-    """An order placed through the service, as the confirm page would; returns its id."""
-    with app.app_context():
-        user = db.session.scalar(select(User).where(User.email == email))
-        return service.place_order(user, quantities, key).id
-
-
 def row_counts(app) -> tuple[int, int]:
-    with app.app_context():
-        return (db.session.scalar(select(func.count()).select_from(Order)),
-                db.session.scalar(select(func.count()).select_from(OrderLine)))
+    return count(app, Order), count(app, OrderLine)
 
 
 def quantity_fields(quantities: dict[int, int | str]) -> dict[str, str]:
@@ -77,13 +47,11 @@ def confirm_fields(review_page) -> dict[str, str]:
     return dict(_FIELD.findall(form[0]))
 
 
-
-
 # --- the whole flow, on every backend -------------------------------------------------------
 
 def test_order_review_confirm_view_list_cancel(migrated_app):
     ids = add_items(migrated_app)
-    client = customer(migrated_app)
+    client = client_as(migrated_app)
 
     page = client.get("/orders/new")
     assert page.status_code == 200
@@ -129,7 +97,7 @@ def test_order_review_confirm_view_list_cancel(migrated_app):
 
 def test_the_price_is_the_one_at_ordering_time(migrated_app):
     ids = add_items(migrated_app)
-    client = customer(migrated_app)
+    client = client_as(migrated_app)
     confirmed = client.post("/orders/confirm", data=confirm_fields(
         review(client, {ids["Flat white"]: 3, ids["Croissant"]: 7})))
     order_url = confirmed.location
@@ -149,7 +117,7 @@ def test_the_price_is_the_one_at_ordering_time(migrated_app):
 
 def test_the_review_shows_todays_price(site):
     ids = add_items(site)
-    client = customer(site)
+    client = client_as(site)
     reviewed = review(client, {ids["Flat white"]: 1})
     with site.app_context():
         db.session.get(MenuItem, ids["Flat white"]).price = Decimal("3.50")
@@ -166,7 +134,7 @@ def test_another_customers_order_is_not_found(site):
     ids = add_items(site)
     make_user(site, "bea@example.com", name="Bea")
     theirs = place(site, "bea@example.com", {ids["Espresso"]: 1}, "bea-key-0000000000")
-    client = customer(site)
+    client = client_as(site)
 
     assert client.get(f"/orders/{theirs}").status_code == 404
     assert client.get("/orders/999999").status_code == 404
@@ -180,7 +148,7 @@ def test_another_customers_order_is_not_found(site):
 @pytest.mark.parametrize("status", ["preparing", "ready", "collected", "cancelled"])
 def test_an_order_can_be_cancelled_only_while_placed(site, status):
     ids = add_items(site)
-    client = customer(site)
+    client = client_as(site)
     order_id = place(site, "ada@example.com", {ids["Espresso"]: 1}, "ada-key-0000000000")
     with site.app_context():
         db.session.get(Order, order_id).status = status
@@ -217,7 +185,7 @@ def test_customer_pages_need_a_login(site, method, path):
 def test_the_navigation_links_to_the_order_pages(site):
     anonymous = site.test_client().get("/auth/login").text
     assert 'href="/orders"' not in anonymous and 'href="/orders/new"' not in anonymous
-    page = customer(site).get("/orders").text
+    page = client_as(site).get("/orders").text
     assert 'href="/orders/new">Order<' in page and 'href="/orders">My orders<' in page
     assert "/staff/queue" not in page
 
@@ -241,7 +209,7 @@ BAD_QUANTITIES = [
 @pytest.mark.parametrize("quantity, message", BAD_QUANTITIES)
 def test_bad_quantities_are_refused_at_review(site, quantity, message):
     ids = add_items(site)
-    client = customer(site)
+    client = client_as(site)
     answer = review(client, {ids["Flat white"]: quantity, ids["Espresso"]: 0})
     assert answer.status_code == 400
     assert message in answer.text
@@ -252,7 +220,7 @@ def test_bad_quantities_are_refused_at_review(site, quantity, message):
 @pytest.mark.parametrize("quantity, message", BAD_QUANTITIES)
 def test_bad_quantities_are_refused_at_confirmation(site, quantity, message):
     ids = add_items(site)
-    client = customer(site)
+    client = client_as(site)
     fields = confirm_fields(review(client, {ids["Flat white"]: 1}))
     answer = client.post("/orders/confirm",
                          data={**fields, f"qty-{ids['Flat white']}": quantity})
@@ -270,7 +238,7 @@ def test_bad_quantities_are_refused_at_confirmation(site, quantity, message):
 def test_unknown_and_unavailable_items_are_refused(site, fields, message):
     ids = add_items(site)
     fields = {name.replace("COLD", str(ids["Cold brew"])): value for name, value in fields.items()}
-    client = customer(site)
+    client = client_as(site)
     answer = post_form(client, "/orders/new", {f"qty-{ids['Espresso']}": "1", **fields})
     assert answer.status_code == 400 and message in answer.text
 
@@ -282,7 +250,7 @@ def test_unknown_and_unavailable_items_are_refused(site, fields, message):
 
 def test_an_order_holds_at_most_30_different_items(site):
     ids = add_items(site, [(f"Item {n}", "food", "1.00", True) for n in range(31)])
-    client = customer(site)
+    client = client_as(site)
     answer = review(client, dict.fromkeys(ids.values(), 1))
     assert answer.status_code == 400 and "at most 30 different items" in answer.text
     fields = confirm_fields(review(client, {ids["Item 0"]: 1}))
@@ -294,7 +262,7 @@ def test_an_order_holds_at_most_30_different_items(site):
 
 def test_a_field_sent_twice_is_refused(site):
     ids = add_items(site)
-    client = customer(site)
+    client = client_as(site)
     name = f"qty-{ids['Espresso']}"
     answer = client.post("/orders/new", data={"csrf_token": csrf_token(client, "/orders/new"),
                                               name: ["1", "50"]})
@@ -303,7 +271,7 @@ def test_a_field_sent_twice_is_refused(site):
 
 def test_confirmation_revalidates_tampered_quantities(site):
     ids = add_items(site)
-    client = customer(site)
+    client = client_as(site)
     fields = confirm_fields(review(client, {ids["Espresso"]: 1}))
     # Changed between review and confirmation: the service places what was sent, checked
     # and priced from the database, never a total the page carried.
@@ -319,7 +287,7 @@ def test_confirmation_revalidates_tampered_quantities(site):
 
 def test_an_item_unavailable_since_the_review_is_refused(site):
     ids = add_items(site)
-    client = customer(site)
+    client = client_as(site)
     fields = confirm_fields(review(client, {ids["Espresso"]: 1, ids["Flat white"]: 1}))
     with site.app_context():
         db.session.get(MenuItem, ids["Flat white"]).available = False
@@ -332,7 +300,7 @@ def test_an_item_unavailable_since_the_review_is_refused(site):
 @pytest.mark.parametrize("key", ["", "short", "x" * 65, "has spaces in it 0123", "ö" * 20])
 def test_a_bad_submission_key_is_refused(site, key):
     ids = add_items(site)
-    client = customer(site)
+    client = client_as(site)
     fields = confirm_fields(review(client, {ids["Espresso"]: 1}))
     answer = client.post("/orders/confirm", data={**fields, "submission_key": key})
     assert answer.status_code == 400
@@ -343,7 +311,7 @@ def test_another_customers_submission_key_places_nothing(site):
     ids = add_items(site)
     make_user(site, "bea@example.com", name="Bea")
     place(site, "bea@example.com", {ids["Espresso"]: 1}, "bea-key-0000000000")
-    client = customer(site)
+    client = client_as(site)
     fields = confirm_fields(review(client, {ids["Flat white"]: 1}))
     answer = client.post("/orders/confirm", data={**fields, "submission_key": "bea-key-0000000000"})
     assert answer.status_code == 400
@@ -353,7 +321,7 @@ def test_another_customers_submission_key_places_nothing(site):
 @pytest.mark.parametrize("path", ["/orders/new", "/orders/confirm", "/orders/{id}/cancel"])
 def test_posts_without_the_csrf_token_are_refused(site, path):
     ids = add_items(site)
-    client = customer(site)
+    client = client_as(site)
     order_id = place(site, "ada@example.com", {ids["Espresso"]: 1}, "ada-key-0000000000")
     fields = confirm_fields(review(client, {ids["Espresso"]: 2}))
     del fields["csrf_token"]
@@ -366,7 +334,7 @@ def test_posts_without_the_csrf_token_are_refused(site, path):
 
 def test_the_review_change_button_keeps_the_quantities(site):
     ids = add_items(site)
-    client = customer(site)
+    client = client_as(site)
     fields = confirm_fields(review(client, {ids["Espresso"]: 3}))
     answer = client.post("/orders/new", data={**fields, "change": "1"})
     assert answer.status_code == 200
@@ -384,12 +352,10 @@ def _page_queries(app, client, path) -> int:
 
 def test_the_order_list_runs_the_same_queries_for_3_or_40_orders(site):
     ids = add_items(site)
-    client = customer(site)
+    client = client_as(site)
     counts = []
     for number in (3, 40):
-        with site.app_context():
-            existing = db.session.scalar(select(func.count()).select_from(Order))
-        for n in range(existing, number):
+        for n in range(count(site, Order), number):
             place(site, "ada@example.com", {ids["Espresso"]: 1, ids["Croissant"]: 2},
                   f"ada-key-{n:012d}")
         counts.append(_page_queries(site, client, "/orders"))
@@ -399,7 +365,7 @@ def test_the_order_list_runs_the_same_queries_for_3_or_40_orders(site):
 def test_the_order_page_runs_the_same_queries_for_1_or_25_lines(site):
     menu = [(f"Item {n}", "food", "1.00", True) for n in range(25)]
     ids = list(add_items(site, menu).values())
-    client = customer(site)
+    client = client_as(site)
     small = place(site, "ada@example.com", {ids[0]: 1}, "ada-key-000000000001")
     large = place(site, "ada@example.com", dict.fromkeys(ids, 2), "ada-key-000000000002")
     counts = [_page_queries(site, client, f"/orders/{order_id}") for order_id in (small, large)]

@@ -9,9 +9,16 @@ import pytest
 
 from mypack.extensions import db
 from mypack.orders.models import TRANSITIONS, Order
-
-from .auth_helpers import csrf_token, login, make_user, post_form
-from .test_orders import add_items, counted_queries, customer, place
+from tests.factories import (
+    add_items,
+    client_as,
+    counted_queries,
+    csrf_token,
+    login,
+    make_user,
+    place,
+    post_form,
+)
 
 _ORDER = re.compile(r'<article[^>]*id="order-(\d+)".*?</article>', re.S)
 _MOVE = re.compile(r'name="seen" value="(\w+)">\s*<input type="hidden" name="status" '
@@ -26,7 +33,7 @@ def menu(site):
 @pytest.fixture
 def staff(site):
     """A logged-in staff member's client."""
-    return customer(site, "sam@example.com", role="staff", name="Sam")
+    return client_as(site, "sam@example.com", role="staff")
 
 
 def set_status(app, order_id, status):
@@ -153,7 +160,7 @@ def test_the_queue_role_matrix(site, menu, role, get_status, post_status):
 
 def test_only_staff_see_the_queue_link(site, staff):
     assert 'href="/staff/queue">Queue<' in staff.get("/orders").text
-    assert "/staff/queue" not in customer(site).get("/orders").text
+    assert "/staff/queue" not in client_as(site).get("/orders").text
 
 
 # --- bounded queries (item 9) ---------------------------------------------------------------
