@@ -17,7 +17,7 @@ from mypack.config import load_settings
 from mypack.exceptions import ConfigError
 from mypack.instance import write_secret_key
 from tests.factories import PASSWORD, csrf_token, login, make_user, upgrade
-from tests.system import ROOT
+from tests.support.system import ROOT
 
 STRONG_KEY = "Qm8dT2xLw9Pz-" * 5
 # Production tests never reach a database: nothing here needs one.

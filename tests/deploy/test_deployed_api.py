@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from .browser import Browser, register_and_login
-from .servers import Apache, Gunicorn
+from tests.support.browser import Browser, register_and_login
+from tests.support.servers import Apache, Gunicorn
 
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("backend", ["postgres"])]
 EMAIL, PASSWORD = "ada@example.com", "Flat-White-42"

@@ -241,7 +241,7 @@ def test_a_missing_field_is_a_form_error(site, field):
 def test_control_characters_are_a_form_error(migrated_app, path, field):
     # Control characters are a form error on every backend, never a 500 (NUL, which
     # PostgreSQL refuses outright, is turned away for every request, see
-    # test_auth_lockout.py::test_nul_characters_are_a_400_not_a_500).
+    # tests/auth/test_lockout.py::test_nul_characters_are_a_400_not_a_500).
     value = "a@b.example\x01" if field == "email" else "Oat\x01milk"
     response = post_form(staff(migrated_app), path, {**ITEM, **SUPPLIER, field: value})
     assert response.status_code == 400

@@ -24,7 +24,7 @@ import time
 import pytest
 from sqlalchemy import create_engine, text
 
-from .servers import UNITS, Apache, Gunicorn, Load, fetch, logged_statuses
+from tests.support.servers import UNITS, Apache, Gunicorn, Load, fetch, logged_statuses
 
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("backend", ["postgres", "mysql"])]
 

@@ -14,7 +14,7 @@ import time
 import pytest
 from sqlalchemy import create_engine, text
 
-from .servers import (
+from tests.support.servers import (
     RELOAD_WITHIN,
     ROOT,
     VERSIONED_PATHS,

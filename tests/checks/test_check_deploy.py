@@ -13,8 +13,7 @@ from sqlalchemy.engine import make_url
 from mypack.checks import CHECKS, check_gunicorn_conf, check_settings, check_vhost
 from mypack.config import load_settings
 from mypack.instance import PACKAGE_DIR, write_secret_key
-
-from .conftest import ROOT, run_mypack
+from tests.support.system import ROOT, run_mypack
 
 PRODUCTION_EXAMPLE = ROOT / "deploy" / "production.config.py"
 #: A key that passes every check: 65 characters, no pattern, no placeholder.

@@ -3,8 +3,8 @@ sharing one database (the login, its end, and the lockout hold on both)."""
 
 import pytest
 
-from .browser import Browser, register_and_login
-from .servers import Apache, Gunicorn
+from tests.support.browser import Browser, register_and_login
+from tests.support.servers import Apache, Gunicorn
 
 pytestmark = pytest.mark.slow
 

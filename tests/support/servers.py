@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 #: The shipped systemd units.
 UNITS = ROOT / "deploy" / "systemd"
 SYSTEM_PYTHON = "/usr/bin/python3"

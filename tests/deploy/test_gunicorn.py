@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .servers import (
+from tests.support.servers import (
     ROOT,
     UNITS,
     Gunicorn,
@@ -25,7 +25,7 @@ from .servers import (
     wait_for_http,
     wait_for_steady,
 )
-from .system import command
+from tests.support.system import command
 
 pytestmark = pytest.mark.slow
 

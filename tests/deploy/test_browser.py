@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from .servers import DevelopmentSite
-from .system import ROOT, command
+from tests.support.servers import DevelopmentSite
+from tests.support.system import ROOT, command
 
 pytestmark = pytest.mark.slow
 

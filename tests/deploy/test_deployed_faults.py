@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from .conftest import TEST_USER
-from .servers import Apache, Gunicorn, Load, logged_statuses
+from tests.conftest import TEST_USER
+from tests.support.servers import Apache, Gunicorn, Load, logged_statuses
 
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("backend", ["postgres", "mysql"])]
 

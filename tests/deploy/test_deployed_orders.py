@@ -8,9 +8,8 @@ from sqlalchemy.orm import Session
 
 from mypack.menu.models import MenuItem
 from mypack.orders.models import Order
-
-from .browser import Browser, place_order, register_and_login
-from .servers import Apache, Gunicorn
+from tests.support.browser import Browser, place_order, register_and_login
+from tests.support.servers import Apache, Gunicorn
 
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("backend", ["postgres", "mysql"])]
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from .servers import as_service_user, chown_tree
-from .system import (
+from tests.support.servers import as_service_user, chown_tree
+from tests.support.system import (
     BOOTSTRAP,
     PACKAGE_LIST,
     ROOT,
@@ -155,7 +155,8 @@ def commands_called(path: Path, callers=CALLERS) -> set[str]:
 
 def test_every_system_command_the_suite_calls_is_listed(packages):
     called = set().union(
-        *(commands_called(path) for path in [*ROOT.glob("tests/*.py"), *ROOT.glob("bench/*.py")]),
+        *(commands_called(path)
+          for path in [*ROOT.glob("tests/**/*.py"), *ROOT.glob("bench/*.py")]),
         # The package's own names (``command`` is Click's there): subprocess calls only.
         *(commands_called(path, {"run", "Popen", "check_output"})
           for path in ROOT.glob("mypack/**/*.py")))

@@ -2,7 +2,7 @@
 
 Every system command the suite calls is named in ``scripts/system-packages`` beside the
 Debian package that brings it; ``make test`` runs ``scripts/bootstrap test``, which
-installs those packages and starts the local servers. ``tests/test_bootstrap.py`` keeps
+installs those packages and starts the local servers. ``tests/deploy/test_bootstrap.py`` keeps
 the list and the suite in step.
 """
 
@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGE_LIST = ROOT / "scripts" / "system-packages"
 BOOTSTRAP = ROOT / "scripts" / "bootstrap"
 IN_CI = os.environ.get("CI", "").lower() == "true"
+#: The installed console script, beside the running Python.
+MYPACK = Path(sys.executable).with_name("mypack")
 
 
 @dataclass(frozen=True)
@@ -71,3 +75,14 @@ def command(name: str) -> str:
 def require_root(why: str) -> None:
     if os.geteuid() != 0:
         unavailable(f"needs root {why}")
+
+
+def run_mypack(*args: str, env: dict | None = None, cwd: Path | None = None,
+               timeout: float = 60) -> subprocess.CompletedProcess:
+    """Run the installed ``mypack`` console script as an operator would, without the
+    MYPACK_* and FLASK_* variables of the developer's shell (MYPACK_TEST_* are kept)."""
+    environment = {k: v for k, v in os.environ.items()
+                   if not k.startswith(("MYPACK_", "FLASK_")) or k.startswith("MYPACK_TEST_")}
+    environment.update(env or {})
+    return subprocess.run([str(MYPACK), *args], capture_output=True, text=True,
+                          env=environment, cwd=cwd or ROOT, timeout=timeout)

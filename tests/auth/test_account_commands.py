@@ -16,8 +16,8 @@ from mypack.auth import service
 from mypack.auth.models import User
 from mypack.auth.passwords import verify_password
 from mypack.extensions import db
-from tests.conftest import MYPACK
 from tests.factories import upgrade
+from tests.support.system import MYPACK
 
 PASSWORD = "Flat-White-42"
 NEW_PASSWORD = "Cortado-Twice-7"

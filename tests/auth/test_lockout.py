@@ -18,7 +18,7 @@ from mypack.auth.models import LoginThrottle
 from mypack.auth.roles import role_required
 from mypack.extensions import db
 from tests.factories import PASSWORD, logged_in, login, make_user, post_form, upgrade
-from tests.system import ROOT
+from tests.support.system import ROOT
 
 WRONG = "Wrong-Password-1"
 
