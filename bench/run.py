@@ -31,7 +31,7 @@ from urllib.parse import urlencode
 
 import psycopg2
 
-from tests.servers import (
+from tests.support.servers import (
     FORWARDED_HTTPS,
     ROOT,
     Apache,

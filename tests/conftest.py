@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -22,9 +21,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from mypack import create_app
-from tests.system import ROOT, command, require_root, unavailable
-
-MYPACK = Path(sys.executable).with_name("mypack")
+from tests.support.system import command, require_root, unavailable
 
 # Named per test run, so two runs on one machine (a developer and CI) never share.
 TEST_USER = TEST_DATABASE = f"mypack_test_{os.getpid()}"
@@ -88,22 +85,12 @@ def runner(app):
     return app.test_cli_runner()
 
 
-def run_mypack(*args: str, env: dict | None = None, cwd: Path | None = None,
-               timeout: float = 60) -> subprocess.CompletedProcess:
-    """Run the installed ``mypack`` console script as an operator would."""
-    environment = {k: v for k, v in os.environ.items()
-                   if not k.startswith(("MYPACK_", "FLASK_")) or k.startswith("MYPACK_TEST_")}
-    environment.update(env or {})
-    return subprocess.run([str(MYPACK), *args], capture_output=True, text=True,
-                          env=environment, cwd=cwd or ROOT, timeout=timeout)
-
-
 # --- the package as built and deployed ------------------------------------------------
 
 @pytest.fixture(scope="session")
 def mypack_wheel(tmp_path_factory) -> Path:
     """The working tree as a wheel."""
-    from tests.servers import build_wheel
+    from tests.support.servers import build_wheel
 
     return build_wheel(tmp_path_factory.mktemp("dist"))
 
@@ -112,7 +99,7 @@ def mypack_wheel(tmp_path_factory) -> Path:
 def deployment(mypack_wheel):
     """A deploy root outside root's home: venv from Debian's Python with mypack, mod_wsgi
     and gunicorn installed, start.wsgi, and an instance folder owned by www-data."""
-    from tests import servers
+    from tests.support import servers
 
     require_root("for the deployment: Apache's daemons run as www-data")
     for tool in ("apache2", "apxs", "setpriv"):
@@ -130,7 +117,7 @@ def service_venv(mypack_wheel) -> Path:
     Debian's Python in a folder of /tmp open to all, as a deploy root's is. For the
     tests that run mypack as another user, who cannot enter root's 0700 home (nor a
     checkout inside it, nor its .venv)."""
-    from tests import servers
+    from tests.support import servers
 
     require_root("to run mypack as another user")
     command("setpriv")
@@ -151,7 +138,7 @@ def deployed(deployment, server):
         DB_NAME=TEST_DATABASE, DB_USER=TEST_USER, DB_PASSWORD=TEST_PASSWORD,
         TRUSTED_HOSTS=["127.0.0.1"], READYZ_TIMEOUT=20,
         # As behind a TLS-terminating proxy: the tests' requests say X-Forwarded-Proto:
-        # https (tests/servers.py), else production redirects them to https://.
+        # https (tests/support/servers.py), else production redirects them to https://.
         PROXY_FIX_X_FOR=1, PROXY_FIX_X_PROTO=1,
         # Per-process rate-limit counters, as the shipped production example accepts.
         SILENCED_CHECKS=["mypack.W093"],
@@ -187,7 +174,7 @@ class RedisServer:
     leaving the machine's Redis alone."""
 
     def __init__(self, folder: Path):
-        from tests.servers import free_port
+        from tests.support.servers import free_port
 
         self.folder, self.port = folder, free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
@@ -345,7 +332,7 @@ def server(backend, servers) -> Server:
 @pytest.fixture
 def site(make_app, tmp_path):
     """A testing app on a migrated SQLite file: for tests where the backend does not matter."""
-    from tests.db_helpers import upgrade
+    from tests.factories import upgrade
 
     app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'site.sqlite'}")
     upgrade(app)
@@ -355,7 +342,7 @@ def site(make_app, tmp_path):
 @pytest.fixture
 def migrated_app(db_app):
     """``db_app`` (each backend) with the schema at the migration head."""
-    from tests.db_helpers import upgrade
+    from tests.factories import upgrade
 
     upgrade(db_app)
     return db_app

@@ -8,8 +8,8 @@ import urllib.request
 
 import pytest
 
-from .conftest import MYPACK, run_mypack
-from .servers import as_service_user
+from tests.support.servers import as_service_user
+from tests.support.system import MYPACK, run_mypack
 
 STRONG_KEY = "Qm8dT2xLw9Pz-" * 5
 

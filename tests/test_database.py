@@ -18,9 +18,8 @@ from mypack.database import (
     migration_problem,
 )
 from mypack.extensions import db
-from tests.db_helpers import upgrade
-
-from .conftest import run_mypack
+from tests.factories import upgrade
+from tests.support.system import run_mypack
 
 
 def test_db_upgrade_builds_an_empty_database(db_app, database_url, instance_path):

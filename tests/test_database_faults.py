@@ -20,9 +20,8 @@ import pytest
 from sqlalchemy import create_engine, event, text
 
 from mypack.extensions import db
-from tests.auth_helpers import PASSWORD, login, make_user
 from tests.conftest import TEST_DATABASE, TEST_USER
-from tests.test_api_orders import add_items, auth
+from tests.factories import PASSWORD, add_items, add_people, auth, login
 
 pytestmark = pytest.mark.parametrize("backend", ["postgres", "mysql"])
 
@@ -32,9 +31,9 @@ KILL = {"postgres": "SELECT pg_terminate_backend({})", "mysql": "KILL {}"}
 
 @pytest.fixture
 def app(migrated_app, server):
-    for email, role in (("ada@example.com", "customer"), ("staff@example.com", "staff")):
-        make_user(migrated_app, email, role=role, name=role.title())
-    migrated_app.item_ids = add_items(migrated_app, ("Espresso", "2.50", True))
+    add_people(migrated_app, ("customer", "staff"))
+    migrated_app.item_ids = list(add_items(migrated_app, [("Espresso", "coffee", "2.50", True)])
+                                 .values())
     migrated_app.kill_connection = functools.partial(kill_connection, server)
     return migrated_app
 

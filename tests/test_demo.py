@@ -4,8 +4,7 @@ from sqlalchemy import func, select
 
 from mypack.extensions import db
 from mypack.menu.models import CATEGORIES, MenuItem, Supplier
-
-from .auth_helpers import login
+from tests.factories import login
 
 
 def counts(app):

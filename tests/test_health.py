@@ -5,7 +5,7 @@ import socket
 import pytest
 
 from mypack import __version__
-from tests.db_helpers import upgrade
+from tests.factories import upgrade
 
 UNREACHABLE = "postgresql+psycopg2://nobody@127.0.0.1:1/none"
 

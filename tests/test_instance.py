@@ -10,8 +10,7 @@ import pytest
 from mypack import create_app
 from mypack.exceptions import ConfigError
 from mypack.instance import CONFIG_EXAMPLE, resolve_instance_path
-
-from .conftest import ROOT, run_mypack
+from tests.support.system import ROOT, run_mypack
 
 
 def mode(path: Path) -> int:

@@ -15,9 +15,8 @@ from flask import request
 
 from mypack import create_app, logs
 from mypack.exceptions import ConfigError
-
-from .servers import as_service_user
-from .system import require_root
+from tests.support.servers import as_service_user
+from tests.support.system import require_root
 
 WRITERS = 4
 LINES_PER_WRITER = 20_000

@@ -16,10 +16,8 @@ from mypack.checks import check_settings
 from mypack.config import load_settings
 from mypack.exceptions import ConfigError
 from mypack.instance import write_secret_key
-
-from .auth_helpers import PASSWORD, csrf_token, login, make_user
-from .conftest import ROOT
-from .db_helpers import upgrade
+from tests.factories import PASSWORD, csrf_token, login, make_user, upgrade
+from tests.support.system import ROOT
 
 STRONG_KEY = "Qm8dT2xLw9Pz-" * 5
 # Production tests never reach a database: nothing here needs one.
