@@ -122,7 +122,7 @@ def register_blueprints(app: Flask) -> None:
     from mypack import admin, api, health
     from mypack.auth import token_views  # noqa: F401  (routes on auth's blueprint)
     from mypack.auth import views as auth_pages
-    from mypack.database import MAX_ID
+    from mypack.database import ID_PATTERN, MAX_ID
     from mypack.menu import manage  # noqa: F401  (the staff pages, on the menu's blueprint)
     from mypack.menu import views as menu_pages
     from mypack.orders import queue  # noqa: F401  (the staff queue, on orders' blueprint)
@@ -130,7 +130,12 @@ def register_blueprints(app: Flask) -> None:
 
     class DatabaseId(IntegerConverter):
         # Every <int:...> in a URL is a database id: a number the databases' INTEGER
-        # cannot hold is simply no such thing (404), never an overflow (500).
+        # cannot hold is simply no such thing (404), never an overflow (500). The
+        # pattern, not only the range check, refuses it: Werkzeug answers 405 (with an
+        # Allow header naming the other rules' methods) when one rule of the path fails
+        # its converter and another fails only the method.
+        regex = ID_PATTERN
+
         def __init__(self, map, max=MAX_ID, **kwargs):
             super().__init__(map, max=max, **kwargs)
 

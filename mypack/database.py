@@ -20,6 +20,21 @@ VERSION_TABLE = "alembic_version"
 #: The largest id an INTEGER primary key holds on every backend (32-bit signed).
 MAX_ID = 2**31 - 1
 
+
+def _up_to(limit: int) -> str:
+    """A regular expression for the decimal numbers 0..limit in ASCII digits."""
+    digits = str(limit)
+    shorter = [f"[0-9]{{1,{len(digits) - 1}}}"] if len(digits) > 1 else []
+    # As long as the limit: its first i digits, then a smaller digit, then any digits.
+    same_length = [f"{digits[:i]}[{int(i == 0)}-{int(d) - 1}][0-9]{{{len(digits) - i - 1}}}"
+                   for i, d in enumerate(digits) if int(d) > int(i == 0)]
+    return "(?:" + "|".join([*shorter, *same_length, digits]) + ")"
+
+
+#: The text of an id in a URL: what MAX_ID bounds, so a longer number matches no route
+#: at all (404 for every method), instead of matching a rule and failing its converter.
+ID_PATTERN = _up_to(MAX_ID)
+
 # Explicit constraint names make migrations portable: each backend otherwise invents
 # its own, and a later migration cannot drop a constraint it cannot name.
 NAMING_CONVENTION = {

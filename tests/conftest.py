@@ -5,10 +5,19 @@ an administrator (``MYPACK_TEST_POSTGRES_ADMIN``, ``MYPACK_TEST_MYSQL_ADMIN``;
 defaults below), creates its own user and database idempotently, and drops both at
 the end. A server that is not running skips its tests with a loud reason, except
 under ``CI=true``, where it fails them.
+
+The schema is migrated once per backend per run. ``site`` and ``migrated_app`` (and
+``migrated_url``, ``migrated_sqlite``) hand each test a database at the migration head
+with no rows: on SQLite a copy of one migrated file; on PostgreSQL and MariaDB one
+migrated database, emptied after each test (its connections ended, every table
+truncated, ids restarting at 1) and migrated again if a test left its schema changed.
+Tests commit for real, as the application does; none sees another's rows. Only the
+tests of migrations themselves take an empty database (``database_url``, ``db_app``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -17,10 +26,12 @@ import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.pool import NullPool
 
 from mypack import create_app
+from tests.factories import dispose, upgrade
 from tests.support.system import command, require_root, unavailable
 
 # Named per test run, so two runs on one machine (a developer and CI) never share.
@@ -227,64 +238,136 @@ def _admin_engine(backend: str):
     _unavailable(backend, "; ".join(errors))
 
 
-def _create_postgres(admin) -> None:
+def _create_postgres(admin, database: str) -> None:
     with admin.connect() as c:
         exists = c.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :u"),
                            {"u": TEST_USER}).scalar()
         verb = "ALTER" if exists else "CREATE"
         c.execute(text(f"{verb} ROLE {TEST_USER} LOGIN PASSWORD '{TEST_PASSWORD}'"))
-        c.execute(text(f"DROP DATABASE IF EXISTS {TEST_DATABASE} WITH (FORCE)"))
-        c.execute(text(f"CREATE DATABASE {TEST_DATABASE} OWNER {TEST_USER}"))
+        c.execute(text(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+        c.execute(text(f"CREATE DATABASE {database} OWNER {TEST_USER}"))
 
 
-def _drop_postgres(admin) -> None:
+def _drop_postgres(admin, databases) -> None:
     with admin.connect() as c:
-        c.execute(text(f"DROP DATABASE IF EXISTS {TEST_DATABASE} WITH (FORCE)"))
+        for database in databases:
+            c.execute(text(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
         c.execute(text(f"DROP ROLE IF EXISTS {TEST_USER}"))
 
 
-def _create_mysql(admin) -> None:
+def _empty_postgres(admin, database: str, tables: list[str]) -> None:
+    # The head database's own connection: TRUNCATE acts on the database connected to.
+    engine = create_engine(admin.url.set(database=database), isolation_level="AUTOCOMMIT",
+                           poolclass=NullPool)
+    try:
+        with engine.connect() as c:
+            c.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = :d AND pid <> pg_backend_pid()"), {"d": database})
+            c.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    finally:
+        engine.dispose()
+
+
+def _create_mysql(admin, database: str) -> None:
     with admin.connect() as c:
         for host in ("localhost", "127.0.0.1"):
             c.execute(text(f"CREATE USER IF NOT EXISTS '{TEST_USER}'@'{host}' "
                            f"IDENTIFIED BY '{TEST_PASSWORD}'"))
-            c.execute(text(f"GRANT ALL ON {TEST_DATABASE}.* TO '{TEST_USER}'@'{host}'"))
-        c.execute(text(f"DROP DATABASE IF EXISTS {TEST_DATABASE}"))
-        c.execute(text(f"CREATE DATABASE {TEST_DATABASE} "
+            c.execute(text(f"GRANT ALL ON {database}.* TO '{TEST_USER}'@'{host}'"))
+        c.execute(text(f"DROP DATABASE IF EXISTS {database}"))
+        c.execute(text(f"CREATE DATABASE {database} "
                        "CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
 
 
-def _drop_mysql(admin) -> None:
+def _drop_mysql(admin, databases) -> None:
     with admin.connect() as c:
-        c.execute(text(f"DROP DATABASE IF EXISTS {TEST_DATABASE}"))
+        for database in databases:
+            c.execute(text(f"DROP DATABASE IF EXISTS {database}"))
         for host in ("localhost", "127.0.0.1"):
             c.execute(text(f"DROP USER IF EXISTS '{TEST_USER}'@'{host}'"))
 
 
+def _empty_mysql(admin, database: str, tables: list[str]) -> None:
+    with admin.connect() as c:
+        rows = c.execute(text("SELECT id FROM information_schema.processlist "
+                              "WHERE db = :d AND id <> CONNECTION_ID()"), {"d": database})
+        for (connection,) in rows.all():
+            with contextlib.suppress(OperationalError):  # ended meanwhile
+                c.execute(text(f"KILL {int(connection)}"))
+        # TRUNCATE, not DELETE: it also restarts the AUTO_INCREMENT counters, as
+        # PostgreSQL's RESTART IDENTITY does, so every test sees ids from 1.
+        c.execute(text("SET FOREIGN_KEY_CHECKS = 0"))
+        try:
+            for table in tables:
+                c.execute(text(f"TRUNCATE TABLE {database}.{table}"))
+        finally:
+            c.execute(text("SET FOREIGN_KEY_CHECKS = 1"))
+
+
 SERVERS = {
-    "postgres": (_create_postgres, _drop_postgres, "postgresql+psycopg2", 5432),
-    "mysql": (_create_mysql, _drop_mysql, "mysql+mysqldb", 3306),
+    "postgres": (_create_postgres, _drop_postgres, _empty_postgres, "postgresql+psycopg2", 5432),
+    "mysql": (_create_mysql, _drop_mysql, _empty_mysql, "mysql+mysqldb", 3306),
 }
 
 
 class Server:
-    """A real database server with the suite's own user and database on it."""
+    """A real database server with the suite's own user and two databases on it: one
+    recreated empty for each test that asks (``recreate``), for the tests of migrations
+    and deployment; and one migrated once per run (``head``), emptied of rows after
+    each test that used it, for everything else."""
 
     def __init__(self, backend: str, admin):
         self.backend = backend
         self.admin = admin
-        create, self._drop, driver, port = SERVERS[backend]
-        self._create = create
-        self.port = port
+        self._create, self._drop, self._empty, driver, self.port = SERVERS[backend]
+        base = f"{driver}://{TEST_USER}:{TEST_PASSWORD}@127.0.0.1:{self.port}/"
         # The app connects over TCP, as in production.
-        self.url = f"{driver}://{TEST_USER}:{TEST_PASSWORD}@127.0.0.1:{port}/{TEST_DATABASE}"
+        self.url = base + TEST_DATABASE
+        self.head_database = f"{TEST_DATABASE}_head"
+        self.head_url = base + self.head_database
+        self._schema: tuple[set[str], str] | None = None  # (tables, revision) once migrated
 
     def recreate(self) -> None:
         """Give the test an empty database."""
-        self._create(self.admin)
+        self._create(self.admin, TEST_DATABASE)
+
+    def head(self) -> str:
+        """The URL of the migrated database, without rows; migrated on first use, and
+        again if a test changed its schema."""
+        if self._schema is None:
+            self._create(self.admin, self.head_database)
+            app = create_app("testing", instance_path=tempfile.mkdtemp(prefix="mypack-head-"),
+                             SQLALCHEMY_DATABASE_URI=self.head_url)
+            upgrade(app)
+            dispose(app)
+            self._schema = self._read_schema()
+        return self.head_url
+
+    def empty_head(self) -> None:
+        """Delete every row a test left in the head database (its connections are ended
+        first); a schema no longer at the head is rebuilt by the next ``head()``."""
+        if self._schema is None:
+            return
+        tables, revision = self._schema
+        try:
+            self._empty(self.admin, self.head_database, sorted(tables - {"alembic_version"}))
+            intact = self._read_schema() == self._schema
+        except DBAPIError:
+            intact = False
+        if not intact:
+            self._schema = None
+
+    def _read_schema(self) -> tuple[set[str], str]:
+        engine = create_engine(self.head_url, poolclass=NullPool)
+        try:
+            with engine.connect() as c:
+                revision = c.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                return set(inspect(c).get_table_names()), revision
+        finally:
+            engine.dispose()
 
     def drop(self) -> None:
-        self._drop(self.admin)
+        self._drop(self.admin, [TEST_DATABASE, self.head_database])
         self.admin.dispose()
 
 
@@ -313,12 +396,49 @@ def backend(request) -> str:
 
 @pytest.fixture
 def database_url(backend, servers, tmp_path) -> str:
-    """The URL of an empty database on the test's backend, owned by the test user."""
+    """The URL of an empty database on the test's backend, owned by the test user: for
+    the tests of migrations themselves. Others take ``migrated_url``."""
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'test.sqlite'}"
     server = _server(servers, backend)
     server.recreate()
     return server.url
+
+
+@pytest.fixture(scope="session")
+def sqlite_head(tmp_path_factory) -> Path:
+    """A SQLite file migrated to the head once per run; tests get copies of it."""
+    folder = tmp_path_factory.mktemp("head")
+    path = folder / "head.sqlite"
+    app = create_app("testing", instance_path=folder, SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")
+    upgrade(app)
+    dispose(app)
+    return path
+
+
+@pytest.fixture
+def migrated_sqlite(sqlite_head, tmp_path):
+    """``migrated_sqlite(name)``: the URL of a fresh copy of the migrated SQLite file."""
+    def copy(name: str = "test.sqlite") -> str:
+        path = tmp_path / name
+        shutil.copyfile(sqlite_head, path)
+        return f"sqlite:///{path}"
+    return copy
+
+
+@pytest.fixture
+def migrated_url(backend, servers, migrated_sqlite):
+    """The URL of a database at the migration head with no rows, on the test's backend.
+
+    The schema is migrated once per backend per run: SQLite tests get a copy of a
+    migrated file, and on PostgreSQL and MariaDB every test shares one migrated
+    database, emptied of its rows (TRUNCATE, ids restarting at 1) after each test."""
+    if backend == "sqlite":
+        yield migrated_sqlite()
+        return
+    server = _server(servers, backend)
+    yield server.head()
+    server.empty_head()
 
 
 @pytest.fixture
@@ -330,31 +450,24 @@ def server(backend, servers) -> Server:
 
 
 @pytest.fixture
-def site(make_app, tmp_path):
+def site(make_app, migrated_sqlite):
     """A testing app on a migrated SQLite file: for tests where the backend does not matter."""
-    from tests.factories import upgrade
-
-    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'site.sqlite'}")
-    upgrade(app)
-    return app
+    app = make_app(SQLALCHEMY_DATABASE_URI=migrated_sqlite("site.sqlite"))
+    yield app
+    dispose(app)
 
 
 @pytest.fixture
-def migrated_app(db_app):
-    """``db_app`` (each backend) with the schema at the migration head."""
-    from tests.factories import upgrade
-
-    upgrade(db_app)
-    return db_app
+def migrated_app(make_app, migrated_url):
+    """A testing app on a migrated database without rows, on each backend."""
+    app = make_app(SQLALCHEMY_DATABASE_URI=migrated_url)
+    yield app
+    dispose(app)
 
 
 @pytest.fixture
 def db_app(make_app, database_url):
     """A testing app on an empty database of the test's backend."""
-    from mypack.extensions import db
-
     app = make_app(SQLALCHEMY_DATABASE_URI=database_url)
     yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
+    dispose(app)

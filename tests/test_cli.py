@@ -34,7 +34,7 @@ def test_every_command_has_help(command):
 
 
 def assert_one_line_error(result, *fragments):
-    assert result.returncode != 0
+    assert result.returncode == 1  # click's exit for an error the user can fix
     assert "Traceback" not in result.stderr + result.stdout
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr

@@ -45,9 +45,14 @@ def test_argument_beats_environment(instance_path, monkeypatch):
     assert settings.sources["CONFIG"] == "create_app argument"
 
 
-@pytest.mark.parametrize("name", ["development", "testing", "production", "postgres", "mysql"])
-def test_every_documented_name_exists(name):
-    assert CONFIGS[name].name == name
+def test_the_readme_documents_every_configuration_and_no_other():
+    # The README's table, "| `name` | `Class` | for |": its rows are the names and
+    # classes that exist, no more and no fewer.
+    readme = Path(__file__).parent.parent.joinpath("README.md").read_text()
+    table = readme.split("### Choosing a configuration", 1)[1].split("\n\n", 2)[1]
+    documented = {row.split("|")[1].strip(" `"): row.split("|")[2].strip(" `")
+                  for row in table.splitlines()[2:]}
+    assert documented == {name: config.__name__ for name, config in CONFIGS.items()}
 
 
 def test_unknown_name_lists_the_valid_ones(instance_path):

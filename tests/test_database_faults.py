@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import create_engine, event, text
 
 from mypack.extensions import db
-from tests.conftest import TEST_DATABASE, TEST_USER
+from tests.conftest import TEST_USER
 from tests.factories import PASSWORD, add_items, add_people, auth, login
 
 pytestmark = pytest.mark.parametrize("backend", ["postgres", "mysql"])
@@ -59,7 +59,7 @@ def database_down(server):
     def run(statements):
         with server.admin.connect() as admin:
             for statement in statements:
-                admin.execute(text(statement.format(database=TEST_DATABASE, user=TEST_USER)))
+                admin.execute(text(statement.format(database=server.head_database, user=TEST_USER)))
             if server.backend == "mysql":
                 rows = admin.execute(text("SELECT id FROM information_schema.processlist "
                                           "WHERE user = :user"), {"user": TEST_USER})
@@ -210,7 +210,7 @@ def test_requests_waiting_on_a_locked_table_are_answered_503_wave_after_wave(
     request waits DB_LOCK_TIMEOUT, not the statement timeout, and is answered 503, in
     every wave, so server threads come free."""
     caplog.set_level(logging.ERROR, logger="mypack")
-    holder_engine = create_engine(server.url)
+    holder_engine = create_engine(server.head_url)  # the app's database
     answers = []
 
     def read_items():

@@ -45,4 +45,4 @@ def test_seed_demo_refuses_production(instance_path):
     app = create_app("production", instance_path, SECRET_KEY="Qm8dT2xLw9Pz-" * 5,
                      SQLALCHEMY_DATABASE_URI="postgresql://u@127.0.0.1:1/d")
     result = app.test_cli_runner().invoke(args=["seed-demo"])
-    assert result.exit_code != 0 and "seed-demo is for development" in result.output
+    assert result.exit_code == 1 and "seed-demo is for development" in result.output

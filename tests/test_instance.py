@@ -138,7 +138,7 @@ def test_production_without_secret_names_file_and_command(instance_path):
 def test_production_without_secret_from_the_cli_is_one_line(instance_path):
     result = run_mypack("--instance", str(instance_path), "--config", "production", "routes",
                         env={"MYPACK_SQLALCHEMY_DATABASE_URI": "postgresql://u@h/d"})
-    assert result.returncode != 0
+    assert result.returncode == 1
     assert "Traceback" not in result.stderr
     (line,) = result.stderr.strip().splitlines()
     assert str(instance_path / "secret_key") in line and "init" in line

@@ -189,7 +189,7 @@ def test_unwritable_log_dir_fails_start_up_for_the_service_user(public_tmp, serv
               f"create_app('testing', {str(public_tmp / 'instance')!r}, LOG_DIR={str(log_dir)!r})")
     result = subprocess.run([*as_service_user("nobody"), service_venv / "bin" / "python",
                              "-c", script], capture_output=True, text=True)
-    assert result.returncode != 0
+    assert result.returncode == 1
     assert f"log directory {log_dir} is not writable: Permission denied" in result.stderr
 
 

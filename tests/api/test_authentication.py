@@ -22,7 +22,6 @@ from tests.factories import (
     login,
     make_user,
     post_form,
-    upgrade,
 )
 
 EMAIL = "ada@example.com"
@@ -386,10 +385,8 @@ def test_bodies_that_may_be_400_document_it(client):
     "İ" * 200 + "@example.com",        # short enough, but twice as long in lower case
     "ada\x00@example.com",            # PostgreSQL refuses NUL outright
 ])
-def test_basic_credentials_no_account_can_have_are_a_401(make_app, database_url, caplog,
-                                                          email):
-    app = make_app(SQLALCHEMY_DATABASE_URI=database_url)
-    upgrade(app)
+def test_basic_credentials_no_account_can_have_are_a_401(migrated_app, caplog, email):
+    app = migrated_app
     client = app.test_client()
     for response in (client.get("/api/v1/me", headers=basic(email, "x")),
                      client.post("/api/v1/tokens", json={"name": "till"},

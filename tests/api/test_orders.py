@@ -143,10 +143,8 @@ def test_protocol_errors(api, client):
     before = order_state(api)
     assert_api_error(client.post("/api/v1/orders", headers=auth("customer"),
                              data="lines=1", content_type="text/plain"), 415)
-    response = client.post("/api/v1/orders", headers=auth("customer"), data="{oops",
-                           content_type="application/json")
-    assert_api_error(response, response.status_code)
-    assert response.status_code in (400, 422)
+    assert_api_error(client.post("/api/v1/orders", headers=auth("customer"), data="{oops",
+                                 content_type="application/json"), 400)
     assert_api_error(client.put("/api/v1/orders", headers=auth("customer"), json={}), 405)
     assert_api_error(client.delete("/api/v1/orders/1", headers=auth("staff")), 405)
     assert_api_error(client.get("/api/v1/orders/1/status", headers=auth("staff")), 405)

@@ -16,7 +16,6 @@ from mypack.auth import service
 from mypack.auth.models import User
 from mypack.auth.passwords import verify_password
 from mypack.extensions import db
-from tests.factories import upgrade
 from tests.support.system import MYPACK
 
 PASSWORD = "Flat-White-42"
@@ -24,10 +23,9 @@ NEW_PASSWORD = "Cortado-Twice-7"
 
 
 @pytest.fixture
-def cli_app(db_app):
-    """``db_app`` (each backend) with the schema at the migration head."""
-    upgrade(db_app)
-    return db_app
+def cli_app(migrated_app):
+    """``migrated_app``, on each backend."""
+    return migrated_app
 
 
 @pytest.fixture

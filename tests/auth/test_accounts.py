@@ -25,7 +25,6 @@ from tests.factories import (
     make_user,
     post_form,
     stored_user,
-    upgrade,
 )
 
 REGISTRATION = {"email": "Bea@Example.com", "display_name": "Bea", "password": "Cortado-Time-7",
@@ -355,11 +354,9 @@ def test_register_takes_a_name_in_any_script(site):
 
 
 @pytest.fixture
-def idle_site(make_app, tmp_path):
+def idle_site(make_app, migrated_sqlite):
     """A site whose sessions end after 60 idle seconds, with Ada and Bea as users."""
-    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'idle.sqlite'}",
-                   SESSION_IDLE_TIMEOUT=60)
-    upgrade(app)
+    app = make_app(SQLALCHEMY_DATABASE_URI=migrated_sqlite(), SESSION_IDLE_TIMEOUT=60)
     make_user(app)
     make_user(app, "bea@example.com", name="Bea")
     return app
@@ -532,13 +529,12 @@ def test_login_events_are_audited(site):
 
 # --- password hashing ----------------------------------------------------------------------
 
-def test_weaker_hashes_are_upgraded_at_login(make_app, tmp_path):
+def test_weaker_hashes_are_upgraded_at_login(make_app, migrated_sqlite):
     strong = "pbkdf2:sha256:600000"
-    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'hash.sqlite'}")
-    upgrade(app)
+    database = migrated_sqlite()
+    app = make_app(SQLALCHEMY_DATABASE_URI=database)
     user_id = make_user(app)  # hashed with the testing config's 1,000 iterations
-    strong_app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'hash.sqlite'}",
-                          PASSWORD_HASH_METHOD=strong)
+    strong_app = make_app(SQLALCHEMY_DATABASE_URI=database, PASSWORD_HASH_METHOD=strong)
     assert login(strong_app.test_client()).status_code == 302
     with strong_app.app_context():
         assert db.session.get(User, user_id).password_hash.startswith(strong + "$")
@@ -551,12 +547,11 @@ def test_production_hashes_meet_asvs(instance_path):
     assert (method, hash_name) == ("pbkdf2", "sha256") and int(iterations) >= 600_000
 
 
-def test_production_cookies_are_secure(instance_path, tmp_path):
+def test_production_cookies_are_secure(instance_path, migrated_sqlite):
     from mypack import create_app
     app = create_app("production", instance_path, SECRET_KEY="Qm8dT2xLw9Pz-" * 5,
-                     SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'prod.sqlite'}",
+                     SQLALCHEMY_DATABASE_URI=migrated_sqlite(),
                      ALLOW_SQLITE_IN_PRODUCTION=True)
-    upgrade(app)
     make_user(app)
     client = app.test_client()
     https = "https://localhost"  # as behind the TLS proxy

@@ -17,7 +17,7 @@ from mypack.audit import AuditEvent
 from mypack.auth.models import LoginThrottle
 from mypack.auth.roles import role_required
 from mypack.extensions import db
-from tests.factories import PASSWORD, logged_in, login, make_user, post_form, upgrade
+from tests.factories import PASSWORD, logged_in, login, make_user, post_form
 from tests.support.system import ROOT
 
 WRONG = "Wrong-Password-1"
@@ -198,13 +198,12 @@ def test_anonymous_goes_to_login_or_gets_401(guarded):
     assert response.json["error"]["code"] == "unauthorized"
 
 
-def test_a_shared_store_counts_for_every_process(make_app, tmp_path, redis_url):
+def test_a_shared_store_counts_for_every_process(make_app, migrated_sqlite, redis_url):
     # Two apps stand for two server processes; with Redis they share one count.
-    database = f"sqlite:///{tmp_path / 'shared.sqlite'}"
+    database = migrated_sqlite()
     settings = dict(SQLALCHEMY_DATABASE_URI=database, RATELIMIT_STORAGE_URI=redis_url,
                     RATELIMIT_KEY_PREFIX=f"mypack-test-{uuid.uuid4().hex}")
     first, second = make_app(**settings), make_app(**settings)
-    upgrade(first)
     statuses = [login(app.test_client(), email=f"u{n}@example.com", password=WRONG).status_code
                 for n, app in enumerate([first, second] * 6)]
     assert statuses[:10] == [200] * 10 and statuses[10:] == [429, 429]
@@ -291,7 +290,7 @@ def test_the_lockout_holds_under_concurrency(migrated_app, make_app):
     assert events.count("lockout") == 1
 
 
-def test_logins_are_answered_while_the_shared_limit_store_is_down(instance_path, tmp_path,
+def test_logins_are_answered_while_the_shared_limit_store_is_down(instance_path, migrated_sqlite,
                                                                   redis_server):
     """Redis (RATELIMIT_STORAGE_URI) stopped: the login form and Basic credentials are
     answered, limits are counted per process meanwhile, with a WARNING and no traceback.
@@ -301,7 +300,7 @@ def test_logins_are_answered_while_the_shared_limit_store_is_down(instance_path,
         import redis
         from mypack import create_app
         from mypack.auth import service
-        from tests.factories import PASSWORD, login, upgrade
+        from tests.factories import PASSWORD, login
 
         records = []
         class Keep(logging.Handler):
@@ -309,8 +308,7 @@ def test_logins_are_answered_while_the_shared_limit_store_is_down(instance_path,
                 records.append(record)
         logging.getLogger().addHandler(Keep(logging.WARNING))
         app = create_app("testing", sys.argv[1], RATELIMIT_STORAGE_URI=sys.argv[2],
-                         SQLALCHEMY_DATABASE_URI="sqlite:///" + sys.argv[3])
-        upgrade(app)
+                         SQLALCHEMY_DATABASE_URI=sys.argv[3])
         with app.app_context():
             service.register("ada@example.com", "Ada", PASSWORD)
         redis.Redis.from_url(sys.argv[2]).shutdown(nosave=True)
@@ -328,7 +326,7 @@ def test_logins_are_answered_while_the_shared_limit_store_is_down(instance_path,
         }))
     """)
     result = subprocess.run([sys.executable, "-c", script, str(instance_path),
-                             redis_server.url, str(tmp_path / "limits.sqlite")],
+                             redis_server.url, migrated_sqlite()],
                             capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     answers = json.loads(result.stdout.splitlines()[-1])

@@ -220,7 +220,7 @@ def test_source_built_dependencies_link_only_against_listed_packages(packages):
 def test_ci_goes_through_the_same_door_as_a_new_user():
     steps = [line for line in (ROOT / ".ci" / "run").read_text().splitlines()[1:]
              if line.strip() and not line.startswith("#")]
-    assert steps == ["set -euo pipefail", 'cd "$(dirname "$0")/.."', "CI=true exec make test"]
+    assert steps == ["set -euo pipefail", 'cd "$(dirname "$0")/.."', "CI=true exec make test lint"]
 
 
 # --- behaviour, on real missing things -------------------------------------------------------

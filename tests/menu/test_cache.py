@@ -19,19 +19,20 @@ URL = "/api/v1/items?per_page=20"
 
 
 @pytest.fixture
-def make_cached_app(make_app, tmp_path):
-    database = f"sqlite:///{tmp_path / 'cache.sqlite'}"
+def make_cached_app(make_app, migrated_sqlite):
+    """Apps with a menu cache, all on one migrated SQLite file (as processes sharing a
+    database would be)."""
+    database = migrated_sqlite()
 
     def make(**settings):
-        settings = {"CACHE_TYPE": "SimpleCache", **settings}
-        return make_app(SQLALCHEMY_DATABASE_URI=database, **settings)
+        return make_app(**{"SQLALCHEMY_DATABASE_URI": database, "CACHE_TYPE": "SimpleCache",
+                           **settings})
     return make
 
 
 @pytest.fixture
 def cached(make_cached_app):
     app = make_cached_app()
-    upgrade(app)
     seed_menu(app)
     return app
 
@@ -91,8 +92,8 @@ def test_requests_with_credentials_are_answered_fresh(cached):
     assert "Espresso" in names(cached.test_client().get(URL))  # still anonymous
 
 
-def test_a_failed_answer_is_not_kept(make_cached_app):
-    app = make_cached_app()
+def test_a_failed_answer_is_not_kept(make_cached_app, tmp_path):
+    app = make_cached_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'empty.sqlite'}")
     client = app.test_client()
     # No schema yet: the database fails the request, as in an outage.
     assert client.get(URL).status_code >= 500
@@ -103,7 +104,6 @@ def test_a_failed_answer_is_not_kept(make_cached_app):
 
 def test_a_cached_answer_expires(make_cached_app):
     app = make_cached_app(CACHE_DEFAULT_TIMEOUT=1)
-    upgrade(app)
     seed_menu(app)
     client = app.test_client()
     client.get(URL)
@@ -116,7 +116,6 @@ def test_a_cached_answer_expires(make_cached_app):
 def test_a_cache_that_fails_is_bypassed(make_cached_app, caplog):
     # Nothing listens on port 1: every cache call fails at once.
     app = make_cached_app(CACHE_TYPE="RedisCache", CACHE_REDIS_URL="redis://127.0.0.1:1/0")
-    upgrade(app)
     seed_menu(app)
     client = app.test_client()
     assert "Espresso" in names(client.get(URL))
@@ -134,7 +133,6 @@ def test_a_shared_cache_is_emptied_for_every_process(make_cached_app, redis_url)
     settings = dict(CACHE_TYPE="RedisCache", CACHE_REDIS_URL=redis_url,
                     CACHE_KEY_PREFIX=f"mypack-test-{uuid.uuid4().hex}:")
     first, second = make_cached_app(**settings), make_cached_app(**settings)
-    upgrade(first)
     seed_menu(first)
     try:
         assert "Espresso" in names(first.test_client().get(URL))
@@ -154,7 +152,6 @@ def test_a_redis_outage_is_one_warning_and_reads_go_on(make_cached_app, redis_se
     says so once (no traceback per request), and the cache is used again once Redis
     answers."""
     app = make_cached_app(CACHE_TYPE="RedisCache", CACHE_REDIS_URL=redis_server.url)
-    upgrade(app)
     seed_menu(app)
     client = app.test_client()
     assert "Espresso" in names(client.get(URL))

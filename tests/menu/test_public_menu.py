@@ -10,7 +10,7 @@ import pytest
 from flask import url_for
 
 from mypack.menu.prices import money
-from tests.factories import add_items, counted_queries, login, make_user, many_items, upgrade
+from tests.factories import add_items, counted_queries, login, make_user, many_items
 
 #: (name, category, price, available)
 MENU = [
@@ -233,11 +233,10 @@ def test_staff_see_an_edit_link_on_an_items_page(site):
 # --- bounded queries ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("path", ["/", "/?q=item", "/?category=tea&q=1"])
-def test_the_menu_runs_the_same_queries_for_5_or_60_items(make_app, tmp_path, path):
+def test_the_menu_runs_the_same_queries_for_5_or_60_items(make_app, migrated_sqlite, path):
     counts = []
     for size in (5, 60):
-        app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / f'{size}.sqlite'}")
-        upgrade(app)
+        app = make_app(SQLALCHEMY_DATABASE_URI=migrated_sqlite(f"{size}.sqlite"))
         add_items(app, many_items(size), supplier="Roaster")
         client = app.test_client()
         client.get("/")  # warm up: the first request may load more than the page

@@ -28,7 +28,6 @@ from tests.factories import (
     many_items,
     post_form,
     put_on_order,
-    upgrade,
 )
 
 SAM = "sam@example.com"
@@ -499,11 +498,10 @@ def test_a_supplier_removed_from_the_choices_is_refused(site):
 # --- bounded queries ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("path", ["/staff/items", "/staff/suppliers"])
-def test_staff_lists_run_the_same_queries_for_5_or_60_items(make_app, tmp_path, path):
+def test_staff_lists_run_the_same_queries_for_5_or_60_items(make_app, migrated_sqlite, path):
     counts = []
     for size in (5, 60):
-        app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / f'{size}.sqlite'}")
-        upgrade(app)
+        app = make_app(SQLALCHEMY_DATABASE_URI=migrated_sqlite(f"{size}.sqlite"))
         for n in range(size // 5):
             add_items(app, [(f"{name} {n}", *rest) for name, *rest in many_items(5)],
                       supplier=f"Supplier {n}")
