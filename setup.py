@@ -18,6 +18,8 @@ TEST_REQUIRES = [
     "playwright>=1.40",
     # Fuzzes the API against its own OpenAPI document.
     "schemathesis>=4",
+    # A real SMTP server the mail tests start and read.
+    "aiosmtpd>=1.4",
 ]
 
 setup(
@@ -58,11 +60,18 @@ setup(
         "flask-smorest>=0.44",
         # One of the two supported servers; pure Python, so always installed.
         "gunicorn>=23",
+        # Background jobs: the field's standard task queue, on RabbitMQ (amqp, its
+        # client comes with it) or Redis; retries, late acknowledgement, periodic jobs.
+        "celery>=5.4,<6",
+        # Mail: Django's mail API for Flask (SMTP with STARTTLS/SSL, text and HTML
+        # parts, console/file backends for development, locmem for tests).
+        "flask-mailman>=1.1",
     ],
     extras_require={
         # The other: mod_wsgi built into the venv (needs apache2-dev for apxs).
         "apache": ["mod_wsgi>=5"],
-        # Rate-limit counters shared by all processes: RATELIMIT_STORAGE_URI = "redis://..."
+        # Rate-limit counters shared by all processes (RATELIMIT_STORAGE_URI), the menu
+        # cache, or the job broker (CELERY_BROKER_URL) on Redis: "redis://..."
         "redis": ["redis>=5"],
         "test": TEST_REQUIRES,
         "dev": TEST_REQUIRES + ["ruff>=0.6", "mypy>=1.11"],

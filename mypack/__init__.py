@@ -18,6 +18,7 @@ The package's imports run one way (tests/test_layers.py walks them):
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -113,6 +114,21 @@ def register_extensions(app: Flask) -> None:
     # CACHE_TYPE = "NullCache" is a setting, not a mistake to warn about.
     cache.init_app(app, config={"CACHE_NO_NULL_WARNING": True})
     accounts.init_app(app)
+    register_jobs(app)
+
+
+def register_jobs(app: Flask) -> None:
+    """Celery, mail, and the outbox's hand-over to the workers after each commit."""
+    from mypack import jobs
+    from mypack.mail import mail
+    from mypack.outbox import dispatch
+
+    if app.config["CELERY_BEAT_SCHEDULE_FILENAME"] is None:
+        app.config["CELERY_BEAT_SCHEDULE_FILENAME"] = str(
+            Path(app.instance_path) / "celerybeat-schedule")
+    jobs.init_app(app)
+    mail.init_app(app)
+    dispatch.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -1,6 +1,7 @@
-"""mypack's own commands: ``init``, ``config``, ``check``, ``apache-config`` and
-Flask-Migrate's ``db``. The ``mypack`` console script (mypack.cli) offers them, and
-``create_app`` adds them to ``app.cli`` so plain ``flask --app mypack`` has them too.
+"""mypack's own commands: ``init``, ``config``, ``check``, ``apache-config``,
+Flask-Migrate's ``db``, and Celery's ``worker`` and ``beat``. The ``mypack`` console
+script (mypack.cli) offers them, and ``create_app`` adds them to ``app.cli`` so plain
+``flask --app mypack`` has them too.
 
 ``init``, ``config`` and ``check`` need no application: they are how an operator
 finds out why one cannot start.
@@ -11,7 +12,7 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import g
+from flask import current_app, g
 from flask.cli import ScriptInfo, with_appcontext
 
 from mypack.apache import apache_config_command
@@ -141,5 +142,37 @@ def db_command(directory, x_arg):
     g.x_arg = x_arg
 
 
+# ``worker`` and ``beat``: Celery's own programs, with the app's Celery app (its
+# CELERY_* settings, tasks in its context); options after the name are Celery's.
+_CELERY = {"ignore_unknown_options": True, "allow_extra_args": True,
+           "help_option_names": []}
+
+
+def _celery_program(program: str, arguments) -> None:
+    celery = current_app.extensions["celery"]
+    level = current_app.config["LOG_LEVEL"]
+    celery.start([program, "--loglevel", level, *arguments])
+
+
+@click.command("worker", context_settings=_CELERY)
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+@with_appcontext
+def worker_command(celery_args):
+    """Run background jobs: a Celery worker (mail, the outbox sweep). Celery's own
+    options follow, e.g. ``--concurrency 2`` or ``--help``."""
+    _celery_program("worker", celery_args)
+
+
+@click.command("beat", context_settings=_CELERY)
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+@with_appcontext
+def beat_command(celery_args):
+    """Run the scheduler of periodic jobs (Celery beat): one per deployment. Celery's
+    own options follow."""
+    schedule = current_app.config["CELERY_BEAT_SCHEDULE_FILENAME"]
+    _celery_program("beat", ["--schedule", schedule, *celery_args])
+
+
 #: Commands also added to ``app.cli`` so plain ``flask --app mypack`` has them.
-COMMANDS = (init_command, config_command, check_command, apache_config_command, db_command)
+COMMANDS = (init_command, config_command, check_command, apache_config_command, db_command,
+            worker_command, beat_command)

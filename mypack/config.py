@@ -180,6 +180,58 @@ class Config:
     REMEMBER_COOKIE_SECURE = False
     WTF_CSRF_ENABLED = True
 
+    # The site as mail links name it: absolute URLs in mail are built from this, never
+    # from a request's Host header (a worker has no request; the Host is the client's).
+    SITE_URL = "http://127.0.0.1:5000"
+    SITE_NAME = "mypack café"
+
+    # Background jobs (mypack/jobs.py): Celery reads every CELERY_* setting, named as
+    # Celery's own setting in capitals (CELERY_BROKER_URL is broker_url).
+    CELERY_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672//"
+    CELERY_RESULT_BACKEND: str | None = None  # mypack reads no task results
+    CELERY_TASK_IGNORE_RESULT = True
+    # The queue of mypack's jobs: give each deployment its own where sites share a broker.
+    CELERY_TASK_DEFAULT_QUEUE = "mypack"
+    # Run every job in the calling process at once: development and tests, no broker.
+    CELERY_TASK_ALWAYS_EAGER = False
+    # A task leaves the queue once it has run, and one whose worker died (SIGKILL, OOM)
+    # goes back to the queue: tasks are written to be safe to run twice.
+    CELERY_TASK_ACKS_LATE = True
+    CELERY_TASK_REJECT_ON_WORKER_LOST = True
+    CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+    CELERY_TASK_TIME_LIMIT = 120
+    CELERY_TASK_SOFT_TIME_LIMIT = 100
+    CELERY_BROKER_CONNECTION_TIMEOUT = 2
+    CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+    # mypack's logging (the rotating file, the escaped format) stays as create_app set it.
+    CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+    # Where `mypack beat` keeps its schedule's state; None: <instance>/celerybeat-schedule.
+    CELERY_BEAT_SCHEDULE_FILENAME: str | None = None
+
+    # The outbox (mypack/outbox/): mail written with the change that causes it.
+    OUTBOX_SWEEP_SECONDS = 60  # how often rows never handed over are handed over; 0: never
+    OUTBOX_SWEEP_GRACE_SECONDS = 30  # ... once this old (their own process had its chance)
+    # A claim older than this belongs to a task that died: above CELERY_TASK_TIME_LIMIT.
+    OUTBOX_CLAIM_SECONDS = 180
+    OUTBOX_MAX_ATTEMPTS = 8
+    OUTBOX_RETRY_SECONDS = 30  # the first pause after a mail server failed; doubled each try
+    # The longest pause: below RabbitMQ's consumer_timeout (30 min), which closes the
+    # channel of a worker holding an unacknowledged (delayed) task longer.
+    OUTBOX_RETRY_MAX_SECONDS = 900
+
+    # Mail (Flask-Mailman, mypack/mail.py).
+    MAIL_BACKEND = "smtp"  # "console" or "file" (MAIL_FILE_PATH) to look at; "locmem" in tests
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False  # STARTTLS
+    MAIL_USE_SSL = False  # SMTP over TLS (port 465)
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_TIMEOUT = 10
+    MAIL_DEFAULT_SENDER = "mypack café <noreply@localhost>"
+    MAIL_REPLY_TO: str | None = None
+    MAIL_FILE_PATH: str | None = None
+
     @classmethod
     def defaults(cls) -> dict[str, Any]:
         """Return the class's settings as a fresh dict (lists and dicts copied)."""
@@ -204,6 +256,9 @@ class DevelopmentConfig(Config):
     auto_secret_key = True
     DEBUG = True
     LOG_TO_STDERR = True
+    # No broker and no mail server: jobs run in-process, mail is printed.
+    CELERY_TASK_ALWAYS_EAGER = True
+    MAIL_BACKEND = "console"
 
     @classmethod
     def default_database_uri(cls, values, instance_path):
@@ -225,6 +280,10 @@ class TestingConfig(Config):
     # own tests turn it on, and so do the log batching's.
     CACHE_TYPE = "NullCache"
     LOG_FLUSH_SECONDS = 0
+    # Jobs in-process, mail kept in memory (flask_mailman's outbox); the tests of the
+    # real worker and mail server set these back.
+    CELERY_TASK_ALWAYS_EAGER = True
+    MAIL_BACKEND = "locmem"
 
 
 class ProductionConfig(Config):

@@ -27,6 +27,7 @@ settings replace the handlers this module installed.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import os
@@ -97,13 +98,18 @@ def unescape(text: str) -> str:
     return _ESCAPED.sub(lambda m: _NAMED.get(m[1]) or chr(int(m[1][1:], 16)), text)
 
 
+#: The id of the background job this thread is running (mypack/jobs.py), else ``-``.
+job_id: contextvars.ContextVar[str] = contextvars.ContextVar("job_id", default="-")
+
+
 class RequestIdFilter(logging.Filter):
-    """Give every record a ``request_id``: the current request's, else ``-``."""
+    """Give every record a ``request_id``: the current request's, else the current
+    job's (a Celery task id), else ``-``."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not hasattr(record, "request_id"):
             record.request_id = (
-                g.get("request_id", "-") if has_request_context() else "-"
+                g.get("request_id", "-") if has_request_context() else job_id.get()
             )
         return True
 

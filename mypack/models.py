@@ -4,6 +4,7 @@ from mypack.audit import AuditEvent
 from mypack.auth.models import ApiToken, LoginThrottle, User
 from mypack.menu.models import MenuItem, Supplier
 from mypack.orders.models import Order, OrderLine
+from mypack.outbox.models import OutboxMessage
 
 __all__ = ["ApiToken", "AuditEvent", "LoginThrottle", "MenuItem", "Order", "OrderLine",
-           "Supplier", "User"]
+           "OutboxMessage", "Supplier", "User"]

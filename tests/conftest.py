@@ -180,6 +180,16 @@ def redis_url() -> str:
     return url
 
 
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server of the test's own (tests/support/smtp.py), stopped at the end."""
+    from tests.support.smtp import SmtpServer
+
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
 class RedisServer:
     """A Redis of the test's own on a free port, to stop and start as an outage would,
     leaving the machine's Redis alone."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import re
+import threading
 from contextlib import contextmanager
 from decimal import Decimal
 
@@ -256,13 +257,16 @@ def assert_api_error(response, status: int) -> dict:
 
 @contextmanager
 def counted_queries(app):
-    """The SQL statements the app's engine runs inside the block."""
+    """The SQL statements the app's engine runs inside the block, in this thread (not
+    the outbox's, which delivers mail beside the request)."""
     with app.app_context():
         engine = db.engine
     statements: list[str] = []
+    thread = threading.get_ident()
 
     def note(connection, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
+        if threading.get_ident() == thread:
+            statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", note)
     try:

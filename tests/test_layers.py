@@ -21,13 +21,13 @@ FOUNDATION, AUDIT, ACCOUNTS, MENU, ORDERS, MODELS, REQUEST, APPLICATION = range(
 FOUNDATION_MODULES = {
     "mypack.bodies", "mypack.config", "mypack.database", "mypack.errors",
     "mypack.exceptions", "mypack.extensions", "mypack.forms", "mypack.instance",
-    "mypack.libraries", "mypack.logs", "mypack.outages", "mypack.pages", "mypack.paths",
-    "mypack.security", "mypack.text", "mypack.version",
+    "mypack.jobs", "mypack.libraries", "mypack.logs", "mypack.mail", "mypack.outages",
+    "mypack.pages", "mypack.paths", "mypack.security", "mypack.text", "mypack.version",
 }
 #: The domain packages, in the order they may import each other: orders reference
 #: accounts and items, never the other way round.
-DOMAIN_PACKAGES = {"mypack.audit": AUDIT, "mypack.auth": ACCOUNTS, "mypack.menu": MENU,
-                   "mypack.orders": ORDERS, "mypack.models": MODELS}
+DOMAIN_PACKAGES = {"mypack.audit": AUDIT, "mypack.outbox": AUDIT, "mypack.auth": ACCOUNTS,
+                   "mypack.menu": MENU, "mypack.orders": ORDERS, "mypack.models": MODELS}
 #: Modules of the domain packages that answer requests (pages, forms, the CLI).
 REQUEST_MODULE_NAMES = {"views", "token_views", "manage", "queue", "forms", "editing",
                         "cli", "redirects"}

@@ -30,6 +30,7 @@ from mypack.orders.models import (
     Order,
     OrderLine,
 )
+from mypack.outbox import service as outbox
 
 #: The most different items one order may hold.
 MAX_LINES = 30
@@ -73,6 +74,9 @@ def place_order(user, quantities: Mapping[int, int], submission_key: str) -> Ord
                   lines=lines)
     db.session.add(order)
     try:
+        db.session.flush()  # the order's number, for its receipt
+        # The receipt commits with the order, or neither does (mypack.outbox).
+        outbox.enqueue("order_receipt", user.email, receipt(order, user))
         db.session.commit()
     except IntegrityError:
         # The key is taken: this confirmation placed its order before (a double click,
@@ -85,6 +89,17 @@ def place_order(user, quantities: Mapping[int, int], submission_key: str) -> Ord
                              "order again.") from None
         return existing
     return order
+
+
+def receipt(order: Order, user) -> dict:
+    """What an order's receipt says, fixed when it is placed."""
+    return {"name": user.display_name, "order_id": order.id,
+            "placed_at": order.created_at.strftime("%Y-%m-%d %H:%M UTC"),
+            "total": str(order.total),
+            "lines": [{"name": line.item.name, "quantity": line.quantity,
+                       "unit_price": str(line.unit_price),
+                       "amount": str(line.unit_price * line.quantity)}
+                      for line in order.lines]}
 
 
 def _priced_lines(wanted: Mapping[int, int]) -> list[OrderLine]:

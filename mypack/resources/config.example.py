@@ -154,3 +154,54 @@
 # REMEMBER_COOKIE_SAMESITE = "Lax"
 # REMEMBER_COOKIE_SECURE = False  # True in production (HTTPS only)
 # WTF_CSRF_ENABLED = True         # CSRF tokens on every form
+
+# --- The site, as mail names it ----------------------------------------------------
+# Links in mail are absolute and built from SITE_URL, never from a request's Host
+# header. `mypack check --deploy` wants the public https:// address.
+# SITE_URL = "http://127.0.0.1:5000"
+# SITE_NAME = "mypack café"
+
+# --- Background jobs (Celery) -------------------------------------------------------
+# Every CELERY_* setting is Celery's own (CELERY_BROKER_URL is broker_url). Production
+# hands jobs to RabbitMQ ("amqp://user:password@host:5672/vhost") or Redis
+# ("redis://host:6379/1") and runs them in `mypack worker`; development and the tests
+# run them in-process (CELERY_TASK_ALWAYS_EAGER = True) and need no broker.
+# CELERY_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672//"
+# CELERY_RESULT_BACKEND = None    # mypack reads no task results
+# CELERY_TASK_IGNORE_RESULT = True
+# CELERY_TASK_DEFAULT_QUEUE = "mypack"  # one per deployment where sites share a broker
+# CELERY_TASK_ALWAYS_EAGER = False  # True in development and testing
+# A task leaves the queue once it has run; one whose worker died runs again elsewhere.
+# CELERY_TASK_ACKS_LATE = True
+# CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# CELERY_TASK_TIME_LIMIT = 120    # seconds; the task is killed after this
+# CELERY_TASK_SOFT_TIME_LIMIT = 100
+# CELERY_BROKER_CONNECTION_TIMEOUT = 2
+# CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # keep mypack's log file and format
+# CELERY_BEAT_SCHEDULE_FILENAME = None  # `mypack beat` state: <instance>/celerybeat-schedule
+
+# --- The outbox ---------------------------------------------------------------------
+# Mail is written in the same transaction as the change that causes it, and handed to
+# the workers after the commit; rows never handed over (the broker was down) are
+# handed over by the sweep, a periodic job of `mypack beat`.
+# OUTBOX_SWEEP_SECONDS = 60       # 0 turns the sweep off
+# OUTBOX_SWEEP_GRACE_SECONDS = 30
+# OUTBOX_CLAIM_SECONDS = 180      # above CELERY_TASK_TIME_LIMIT
+# OUTBOX_MAX_ATTEMPTS = 8         # tries of a mail server that fails, then given up
+# OUTBOX_RETRY_SECONDS = 30       # first pause between tries, doubled each time
+# OUTBOX_RETRY_MAX_SECONDS = 900  # keep below RabbitMQ's consumer_timeout (30 min)
+
+# --- Mail (Flask-Mailman) -----------------------------------------------------------
+# MAIL_BACKEND = "smtp"           # "console" in development; "file" with MAIL_FILE_PATH
+# MAIL_SERVER = "localhost"
+# MAIL_PORT = 25
+# MAIL_USE_TLS = False            # STARTTLS (port 587)
+# MAIL_USE_SSL = False            # SMTP over TLS (port 465)
+# MAIL_USERNAME = None
+# MAIL_PASSWORD = None
+# MAIL_TIMEOUT = 10               # seconds per SMTP operation
+# MAIL_DEFAULT_SENDER = "mypack café <noreply@localhost>"
+# MAIL_REPLY_TO = None
+# MAIL_FILE_PATH = None

@@ -354,9 +354,10 @@ def test_a_submission_key_no_database_stores_is_a_400_on_every_backend(migrated_
     assert order_state(migrated_app) == before
 
 
-def test_placing_an_order_with_a_token_is_three_queries_and_the_lines(api, client):
-    """Authentication, the items, the order and its lines: nothing per line, no reloads
-    after the commit, and the token's last use written at most once a minute."""
+def test_placing_an_order_with_a_token_is_four_queries_and_the_lines(api, client):
+    """Authentication, the items, the order and its lines, the receipt's outbox row:
+    nothing per line, no reloads after the commit, and the token's last use written at
+    most once a minute."""
     from mypack.auth import tokens
     from mypack.auth.models import User
 
@@ -372,5 +373,8 @@ def test_placing_an_order_with_a_token_is_three_queries_and_the_lines(api, clien
     assert [line["item_name"] for line in response.get_json()["lines"]] == [
         "Espresso", "Flat white"]
     # The lines: one statement on PostgreSQL and MySQL (batched), one each on SQLite.
+    # Besides them: the token's user, the items, the order, and its receipt's outbox
+    # row (issue 18: at most one more INSERT).
     others = [s for s in statements if not s.startswith("INSERT INTO order_lines")]
-    assert len(others) == 3, others
+    assert len(others) == 4, others
+    assert sum(s.startswith("INSERT INTO outbox_messages") for s in others) == 1

@@ -1,0 +1,72 @@
+"""Background jobs: Celery, configured from the app's own settings.
+
+Each Flask app gets a Celery app of its own (``app.extensions["celery"]``), built from
+its ``CELERY_*`` settings (``CELERY_BROKER_URL`` is Celery's ``broker_url``, and so on),
+whose tasks run inside that Flask app's context: the database session, the settings
+and the log lines are the app's. Tasks are written once with :func:`celery.shared_task`
+and bound to whichever Celery app runs them; code that hands a job over names the app
+it means (:func:`task`), so two apps in one process (tests, the health daemon) never
+run each other's jobs.
+
+Development and testing run every job in-process at once (``CELERY_TASK_ALWAYS_EAGER``),
+so they need no broker; production hands jobs to RabbitMQ or Redis and runs them in
+``mypack worker`` processes (``mypack beat`` for the periodic ones).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery, Task
+from flask import Flask, current_app
+
+from mypack.logs import job_id
+
+
+def init_app(app: Flask) -> Celery:
+    """Build the app's Celery app from its ``CELERY_*`` settings."""
+
+    class AppTask(Task):
+        # Late acknowledgement (settings): a task is taken off the queue once it has
+        # run, so one whose worker died mid-way runs again elsewhere; tasks are written
+        # to be safe to run twice.
+        def __call__(self, *args: Any, **kwargs: Any) -> Any:
+            token = job_id.set(self.request.id or "-")
+            try:
+                with app.app_context():
+                    return self.run(*args, **kwargs)
+            finally:
+                job_id.reset(token)
+
+    celery = Celery(app.import_name, task_cls=AppTask)
+    # CELERY_BROKER_URL -> broker_url: Celery's own names (its old capitalised ones
+    # are deprecated, and some differ).
+    celery.config_from_object({name.removeprefix("CELERY_").lower(): value
+                               for name, value in app.config.items()
+                               if name.startswith("CELERY_")})
+    # The periodic jobs and their periods (seconds), from the app's settings.
+    celery.conf.beat_schedule = {
+        name: {"task": task_name, "schedule": float(app.config[setting])}
+        for name, (task_name, setting) in PERIODIC.items() if app.config[setting]
+    }
+    # Import the task modules, so the worker knows every task by name.
+    celery.conf.imports = TASK_MODULES
+    app.extensions["celery"] = celery
+    return celery
+
+
+#: The modules that define tasks (each with ``shared_task``).
+TASK_MODULES = ("mypack.outbox.tasks",)
+
+#: Periodic jobs: schedule name -> (task name, the setting holding its period in seconds;
+#: 0 turns it off).
+PERIODIC = {
+    "outbox-sweep": ("mypack.outbox.sweep", "OUTBOX_SWEEP_SECONDS"),
+}
+
+
+def task(name: str) -> Task:
+    """The task ``name`` of the current app's Celery app."""
+    celery: Celery = current_app.extensions["celery"]
+    celery.loader.import_default_modules()
+    return celery.tasks[name]
