@@ -5,6 +5,7 @@ migration state that /readyz and ``mypack check`` report.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -238,10 +239,13 @@ def is_deadlock(error: DBAPIError) -> bool:
     return bool(args) and args[0] == _MYSQL_DEADLOCK
 
 
-def commit_retrying_deadlocks(session: AnySession,
-                              statement: Executable) -> CursorResult[Any]:
+def commit_retrying_deadlocks(session: AnySession, statement: Executable,
+                              then: Callable[[CursorResult[Any]], None] | None = None
+                              ) -> CursorResult[Any]:
     """Run one statement and commit; if a deadlock rolled the transaction back, run
-    it again in a new one (DEADLOCK_TRIES times in all).
+    it again in a new one (DEADLOCK_TRIES times in all). ``then(result)``, if given,
+    runs between the statement and the commit, in the same transaction (and again
+    on a retry): what must commit with the change, or not at all.
 
     Meant for conditional writes (UPDATE or DELETE ... WHERE the row is still as it
     was seen), where running again lets the condition decide afresh. Two such UPDATEs
@@ -255,6 +259,8 @@ def commit_retrying_deadlocks(session: AnySession,
             # An UPDATE's or a DELETE's result: its rowcount says whether the row was
             # still as seen.
             result = cast(CursorResult[Any], session.execute(statement))
+            if then is not None:
+                then(result)
             session.commit()
             return result
         except OperationalError as error:

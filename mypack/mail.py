@@ -24,11 +24,14 @@ mail = Mail()
 
 
 def external_url(endpoint: str, **values: Any) -> str:
-    """The absolute URL of ``endpoint`` on the site ``SITE_URL`` names."""
+    """The absolute URL of ``endpoint`` on the site ``SITE_URL`` names (``_anchor``
+    as with ``url_for``)."""
+    anchor = values.pop("_anchor", None)
     site = urlsplit(current_app.config["SITE_URL"])
     adapter = current_app.url_map.bind(site.netloc, script_name=site.path or "/",
                                        url_scheme=site.scheme)
-    return adapter.build(endpoint, values, force_external=True)
+    url = adapter.build(endpoint, values, force_external=True)
+    return f"{url}#{anchor}" if anchor else url
 
 
 def site_host() -> str:

@@ -58,6 +58,10 @@ class ProfileForm(FlaskForm):
         DataRequired(), Length(max=names.MAX_LENGTH), DisplayName()])
 
 
+class MailForm(FlaskForm):
+    order_updates = BooleanField("Mail me when an order is ready for collection or cancelled")
+
+
 class PasswordForm(FlaskForm):
     current = PasswordField("Current password",
                             validators=[DataRequired(), Length(max=MAX_LENGTH)])

@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mypack.database import utcnow
@@ -42,6 +42,9 @@ class User(UserMixin, Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default="customer")
     active: Mapped[bool] = mapped_column(default=True)
+    #: Mail when an order is ready or cancelled (the profile's choice; a receipt is
+    #: always sent: it is the record of a purchase).
+    mail_order_updates: Mapped[bool] = mapped_column(default=True, server_default=true())
     #: Part of the login id: rotated at logout and password change, so copies of
     #: old session and remember cookies stop working everywhere at once.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)

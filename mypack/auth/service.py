@@ -308,6 +308,16 @@ def change_name(user: User, display_name: str) -> None:
     db.session.commit()
 
 
+def set_mail_order_updates(user: User, wanted: bool) -> None:
+    """Whether ``user`` is mailed when an order is ready or cancelled; audited when it
+    changed."""
+    if wanted != user.mail_order_updates:
+        audit.record("profile_change", user,
+                     detail=f"mail of order updates {'on' if wanted else 'off'}")
+        user.mail_order_updates = wanted
+    db.session.commit()
+
+
 def change_password(user: User, current: str, new: str) -> None:
     """Change a password knowing the current one; ends the user's other sessions.
 

@@ -14,9 +14,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from mypack.auth import tokens
-from mypack.auth.forms import PasswordForm, ProfileForm
 from mypack.auth.roles import role_required
-from mypack.auth.views import bp
+from mypack.auth.views import bp, profile_page
 from mypack.database import utcnow
 from mypack.forms import Printable
 from mypack.text import NAME_LENGTH
@@ -52,8 +51,7 @@ def create_token():
     """Make a token and show it, this once, on a page of its own (never in a cookie)."""
     form = TokenForm()
     if not form.validate_on_submit():
-        return render_template("auth/profile.html", form=ProfileForm(obj=current_user),
-                               password_form=PasswordForm(formdata=None), token_form=form), 400
+        return profile_page(token_form=form), 400
     token, record = tokens.create(current_user, form.name.data, form.expires_in_days.data,
                                   form.scope.data)
     response = make_response(render_template("auth/token_created.html", token=token,

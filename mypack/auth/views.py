@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from mypack import audit
 from mypack.auth import service
-from mypack.auth.forms import LoginForm, PasswordForm, ProfileForm, RegisterForm
+from mypack.auth.forms import LoginForm, MailForm, PasswordForm, ProfileForm, RegisterForm
 from mypack.auth.redirects import safe_next
 from mypack.auth.roles import role_required
 from mypack.auth.sessions import end_session, is_remembered, start_session
@@ -93,8 +93,30 @@ def profile():
         flash("Your name is changed.", "success")
         return redirect(url_for("auth.profile"))
     status = 400 if form.errors else 200
-    return render_template("auth/profile.html", form=form,
-                           password_form=PasswordForm(formdata=None)), status
+    return profile_page(form=form), status
+
+
+def profile_page(**forms) -> str:
+    """The profile page with its forms: those given (with what was posted), the others
+    empty."""
+    forms.setdefault("form", ProfileForm(formdata=None, obj=current_user))
+    forms.setdefault("password_form", PasswordForm(formdata=None))
+    forms.setdefault("mail_form", MailForm(
+        formdata=None, order_updates=current_user.mail_order_updates))
+    return render_template("auth/profile.html", **forms)
+
+
+@bp.post("/mail")
+@role_required()
+def mail_preferences():
+    """Which mail of order updates the user wants (a receipt is always sent)."""
+    form = MailForm()
+    if form.validate_on_submit():
+        service.set_mail_order_updates(current_user._get_current_object(),
+                                       form.order_updates.data)
+        flash("Your mail settings are saved.", "success")
+        return redirect(url_for("auth.profile"))
+    return profile_page(mail_form=form), 400
 
 
 @bp.post("/password")
@@ -113,5 +135,4 @@ def change_password():
             start_session(user, remember=remembered)
             flash("Your password is changed. Other sessions are logged out.", "success")
             return redirect(url_for("auth.profile"))
-    return render_template("auth/profile.html", form=ProfileForm(obj=current_user),
-                           password_form=form), 400
+    return profile_page(password_form=form), 400

@@ -17,6 +17,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from mypack.auth.models import User
 from mypack.database import commit_retrying_deadlocks, utcnow
 from mypack.exceptions import Conflict, NotFound
 from mypack.extensions import db
@@ -192,7 +193,7 @@ def cancel(user, order_id: int) -> Order:
     order = customer_order(user, order_id)
     if order is None:
         raise _no_such_order()
-    return _move(order.id, "placed", "cancelled")
+    return _move(order.id, "placed", "cancelled", by_customer=True)
 
 
 def move(order_id: int, seen_status: str, new_status: str) -> Order:
@@ -210,17 +211,39 @@ def move(order_id: int, seen_status: str, new_status: str) -> Order:
     return _move(order_id, seen_status, new_status)
 
 
-def _move(order_id: int, seen_status: str, new_status: str) -> Order:
+#: The moves a customer is told of by mail (if they want mail of order updates).
+NOTICES = {"ready": "order_ready", "cancelled": "order_cancelled"}
+
+
+def _move(order_id: int, seen_status: str, new_status: str,
+          by_customer: bool = False) -> Order:
     # The WHERE on the seen status makes the change conditional: a concurrent mover
     # who got there first leaves no row to update.
+    def notify(result) -> None:
+        # The notice commits with the move, or neither does (mypack.outbox).
+        if result.rowcount == 1 and new_status in NOTICES:
+            _notice(order_id, NOTICES[new_status], by_customer)
+
     result = commit_retrying_deadlocks(db.session, (
         update(Order).where(Order.id == order_id, Order.status == seen_status)
-        .values(status=new_status, updated_at=utcnow())))
+        .values(status=new_status, updated_at=utcnow())), then=notify)
     order = db.session.get_one(Order, order_id)  # a move never deletes it
     db.session.refresh(order)
     if result.rowcount != 1:
         raise OrderConflict(f"Order {order_id} is {order.status} now; it was not changed.")
     return order
+
+
+def _notice(order_id: int, kind: str, by_customer: bool) -> None:
+    """Write the mail of an order's move to the outbox, unless its customer turned
+    mail of order updates off."""
+    customer = db.session.execute(
+        select(User.email, User.display_name, User.mail_order_updates)
+        .join(Order, Order.user_id == User.id).where(Order.id == order_id)).one()
+    if customer.mail_order_updates:
+        outbox.enqueue(kind, customer.email, {"name": customer.display_name,
+                                              "order_id": order_id,
+                                              "by_customer": by_customer})
 
 
 def delete_cancelled(order_id: int) -> None:
