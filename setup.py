@@ -85,7 +85,9 @@ setup(
         ("share/mypack/systemd", ["deploy/systemd/mypack.service",
                                   "deploy/systemd/mypack-health.service",
                                   "deploy/systemd/mypack-reload.path",
-                                  "deploy/systemd/mypack-reload.service"]),
+                                  "deploy/systemd/mypack-reload.service",
+                                  "deploy/systemd/mypack-worker.service",
+                                  "deploy/systemd/mypack-beat.service"]),
         ("share/mypack/logrotate", ["deploy/logrotate/mypack"]),
     ],
     classifiers=[

@@ -89,3 +89,13 @@ RATELIMIT_STORAGE_URI = "memory://"
 # --- mypack check ----------------------------------------------------------------
 # Warnings this deployment accepts, by id (errors cannot be silenced).
 SILENCED_CHECKS = ["mypack.W093"]
+
+# --- Mail and background jobs -------------------------------------------------------
+# Links in mail are built from SITE_URL (never from a request's Host header).
+SITE_URL = "https://cafe.example.com"
+MAIL_DEFAULT_SENDER = "mypack café <orders@cafe.example.com>"
+MAIL_SERVER = "localhost"         # the machine's own MTA relays it; else MAIL_USE_TLS
+MAIL_PORT = 25
+# RabbitMQ on this machine; elsewhere, a user of mypack's own:
+# "amqp://mypack:PASSWORD@mq.internal:5672/mypack" (check --deploy refuses guest there).
+CELERY_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672//"

@@ -148,6 +148,7 @@ def deployed(deployment, server):
         CONFIG=server.backend, DB_HOST="127.0.0.1", DB_PORT=server.port,
         DB_NAME=TEST_DATABASE, DB_USER=TEST_USER, DB_PASSWORD=TEST_PASSWORD,
         TRUSTED_HOSTS=["127.0.0.1"], READYZ_TIMEOUT=20,
+        SITE_URL="https://cafe.example.com", MAIL_DEFAULT_SENDER="orders@cafe.example.com",
         # As behind a TLS-terminating proxy: the tests' requests say X-Forwarded-Proto:
         # https (tests/support/servers.py), else production redirects them to https://.
         PROXY_FIX_X_FOR=1, PROXY_FIX_X_PROTO=1,

@@ -11,7 +11,8 @@ session lifetime, limits, HSTS, HTTPS, proxies, engine), secrets.py (keys that a
 pattern or a placeholder), hosts.py (TRUSTED_HOSTS, X-Forwarded-Host), csp.py (the
 Content-Security-Policy), accounts.py (remember cookie, idle timeout, session
 protection, CSRF, password hashing and length, lock-out, rate limits and their
-storage), files.py (the instance folder and its modes), and with
+storage), jobs.py (jobs in workers, the broker's account, mail and SITE_URL),
+files.py (the instance folder and its modes), and with
 ``--vhost``/``--gunicorn-conf`` servers.py.
 
 Nothing to check for the rest of the bar: the log handler is always the
@@ -28,6 +29,7 @@ from pathlib import Path
 
 from mypack.checks.database import check_database
 from mypack.checks.findings import Finding, Report, as_list
+from mypack.checks.jobs import check_broker
 from mypack.checks.servers import check_gunicorn_conf, check_vhost
 from mypack.checks.settings import check_settings
 from mypack.exceptions import ConfigError
@@ -106,6 +108,16 @@ CHECKS = {
     "mypack.E095": "login rate limit off, unparseable or too high",
     "mypack.E096": "PASSWORD_MIN_LENGTH out of 8 to 64",
     "mypack.E097": "CSP allows inline script or any host",
+    "mypack.E100": "CELERY_BROKER_URL not RabbitMQ or Redis",
+    "mypack.E101": "job broker unreachable",
+    "mypack.E102": "OUTBOX_CLAIM_SECONDS not above CELERY_TASK_TIME_LIMIT",
+    "mypack.E103": "MAIL_USE_TLS and MAIL_USE_SSL both on",
+    "mypack.E104": "jobs run in-process in production",
+    "mypack.E105": "RabbitMQ guest account on another machine",
+    "mypack.E106": "MAIL_BACKEND not smtp in production",
+    "mypack.E107": "SITE_URL not a public https:// address",
+    "mypack.E108": "MAIL_DEFAULT_SENDER not an address of a real domain",
+    "mypack.W109": "SMTP password sent unencrypted",
 }
 
 
@@ -131,6 +143,7 @@ def run_checks(deploy: bool = False, silence: Iterable[str] = (),
         findings = check_settings(loaded, deploy)
         if loaded.values.get("SQLALCHEMY_DATABASE_URI"):
             findings += check_database(loaded.values)
+        findings += check_broker(loaded.values)
     if vhost:
         findings += check_vhost(Path(vhost), settings)
     if gunicorn_conf:

@@ -19,6 +19,7 @@ from mypack.checks.files import (
 )
 from mypack.checks.findings import Finding, as_seconds, cookie_findings
 from mypack.checks.hosts import check_hosts
+from mypack.checks.jobs import check_jobs, check_jobs_deploy
 from mypack.checks.secrets import check_secret_keys
 from mypack.security import PROXY_FIX_SETTINGS, is_count
 
@@ -39,6 +40,7 @@ def check_settings(settings, deploy: bool = False) -> list[Finding]:
     findings += check_secret_key_file(settings.instance_path, deploy)
     findings += check_log_dir(settings.values.get("LOG_DIR") or "")
     findings += check_counts(settings.values)
+    findings += check_jobs(settings.values)
     if deploy:
         findings += deploy_findings(settings)
     return findings
@@ -63,6 +65,7 @@ def deploy_findings(settings) -> list[Finding]:
         *check_instance_location(settings.instance_path),
         *check_instance_modes(settings),
         *account_findings(values),
+        *check_jobs_deploy(values),
     ]
 
 

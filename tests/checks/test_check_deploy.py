@@ -23,7 +23,10 @@ PLACEHOLDER_KEY = "please-change-me-to-a-long-random-string-before-going-live-01
 GOOD = {"TRUSTED_HOSTS": ["cafe.example.com"],
         "SQLALCHEMY_DATABASE_URI": "postgresql://cafe:pw@db.internal/cafe",
         # A shared store for the rate-limit counters (memory:// gets W093).
-        "RATELIMIT_STORAGE_URI": "redis://cache.internal:6379/0"}
+        "RATELIMIT_STORAGE_URI": "redis://cache.internal:6379/0",
+        # Mail with links to the public site, from an address of its domain.
+        "SITE_URL": "https://cafe.example.com",
+        "MAIL_DEFAULT_SENDER": "mypack café <orders@cafe.example.com>"}
 
 
 @pytest.fixture
@@ -61,7 +64,7 @@ def test_a_good_production_configuration_passes(prod_instance):
 
 @pytest.mark.parametrize("config, overrides, expected", [
     ("development", {}, {"mypack.E002", "mypack.E041", "mypack.E046", "mypack.E048",
-                         "mypack.E080"}),
+                         "mypack.E080", "mypack.E104", "mypack.E106"}),
     ("postgres", {"DEBUG": True}, {"mypack.E010"}),
     ("postgres", {"SECRET_KEY_FALLBACKS": ["dev"]}, {"mypack.E017"}),
     # Long and of 6 characters, but a pattern repeated (E018); short (E017).
@@ -70,7 +73,8 @@ def test_a_good_production_configuration_passes(prod_instance):
     ("postgres", {"SECRET_KEY": STRONG_KEY}, {"mypack.E012"}),
     ("postgres", {"TESTING": True}, {"mypack.E003"}),
     ("testing", {}, {"mypack.E002", "mypack.E003", "mypack.E041", "mypack.E046",
-                     "mypack.E048", "mypack.E080", "mypack.E092"}),
+                     "mypack.E048", "mypack.E080", "mypack.E092", "mypack.E104",
+                     "mypack.E106"}),
     ("production", {"SQLALCHEMY_DATABASE_URI": None}, {"mypack.E023"}),
     ("production", {"SQLALCHEMY_DATABASE_URI": "sqlite:///cafe.db"}, {"mypack.E024"}),
     ("production", {"SQLALCHEMY_DATABASE_URI": "sqlite:///cafe.db",
@@ -111,6 +115,23 @@ def test_a_good_production_configuration_passes(prod_instance):
     ("postgres", {"PERMANENT_SESSION_LIFETIME": timedelta(hours=8)}, set()),
     ("postgres", {"MAX_CONTENT_LENGTH": None}, {"mypack.E045"}),
     ("postgres", {"MAX_CONTENT_LENGTH": 0}, {"mypack.E045"}),
+    # Jobs and mail.
+    ("postgres", {"CELERY_BROKER_URL": "sqs://queue"}, {"mypack.E100"}),
+    ("postgres", {"CELERY_BROKER_URL": "redis://:pw@mq.internal:6379/1"}, set()),
+    ("postgres", {"OUTBOX_CLAIM_SECONDS": 120}, {"mypack.E102"}),
+    ("postgres", {"MAIL_USE_TLS": True, "MAIL_USE_SSL": True}, {"mypack.E103"}),
+    ("postgres", {"CELERY_TASK_ALWAYS_EAGER": True}, {"mypack.E104"}),
+    ("postgres", {"CELERY_BROKER_URL": "amqp://guest:guest@mq.internal//"}, {"mypack.E105"}),
+    ("postgres", {"CELERY_BROKER_URL": "amqp://mypack:s3cret@mq.internal/mypack"}, set()),
+    ("postgres", {"MAIL_BACKEND": "console"}, {"mypack.E106"}),
+    ("postgres", {"SITE_URL": "http://cafe.example.com"}, {"mypack.E107"}),
+    ("postgres", {"SITE_URL": "https://127.0.0.1:5000"}, {"mypack.E107"}),
+    ("postgres", {"SITE_URL": "cafe.example.com"}, {"mypack.E107"}),
+    ("postgres", {"MAIL_DEFAULT_SENDER": "mypack café <noreply@localhost>"}, {"mypack.E108"}),
+    ("postgres", {"MAIL_DEFAULT_SENDER": "orders"}, {"mypack.E108"}),
+    ("postgres", {"MAIL_SERVER": "smtp.example.net", "MAIL_PASSWORD": "pw"}, {"mypack.W109"}),
+    ("postgres", {"MAIL_SERVER": "smtp.example.net", "MAIL_PASSWORD": "pw",
+                  "MAIL_USE_TLS": True}, set()),
 ])
 def test_each_setting_problem_has_its_id(prod_instance, config, overrides, expected):
     assert deploy_ids(prod_instance, config, **overrides) == expected
@@ -264,7 +285,9 @@ def sqlite_production(tmp_path) -> Path:
         f"SQLALCHEMY_DATABASE_URI = 'sqlite:///{tmp_path / 'cafe.sqlite'}'\n"
         "ALLOW_SQLITE_IN_PRODUCTION = True\n"
         "TRUSTED_HOSTS = ['cafe.example.com']\n"
-        "RATELIMIT_STORAGE_URI = 'redis://cache.internal:6379/0'\n")
+        "RATELIMIT_STORAGE_URI = 'redis://cache.internal:6379/0'\n"
+        "SITE_URL = 'https://cafe.example.com'\n"
+        "MAIL_DEFAULT_SENDER = 'orders@cafe.example.com'\n")
     assert run_mypack("--instance", str(instance), "db", "upgrade").returncode == 0
     return instance
 
@@ -504,3 +527,16 @@ def test_missing_server_files_are_findings_not_tracebacks(sqlite_production, tmp
     assert f"mypack.E060: cannot read vhost {tmp_path / 'none.conf'}: No such file" in result.stdout
     assert (f"mypack.E070: cannot read gunicorn config {tmp_path / 'none.py'}: No such file"
             in result.stdout)
+
+
+def test_an_unreachable_broker_is_an_error_with_its_password_hidden(sqlite_production):
+    # Port 1: nothing listens. Jobs in-process need no broker at all.
+    env = {"MYPACK_CELERY_BROKER_URL": "amqp://mypack:s3cret@127.0.0.1:1//"}
+    result = check_deploy(sqlite_production, env=env)
+    assert result.returncode == 1
+    [line] = [line for line in result.stdout.splitlines() if "E101" in line]
+    assert line.startswith("mypack.E101: job broker amqp://mypack:***@127.0.0.1:1// unreachable")
+    assert "s3cret" not in result.stdout
+    result = run_mypack("--instance", str(sqlite_production), "check",
+                        env={**env, "MYPACK_CELERY_TASK_ALWAYS_EAGER": "true"})
+    assert "E101" not in result.stdout

@@ -176,13 +176,14 @@ def test_shipped_gunicorn_config_passes_check_deploy(deployed):
 def test_systemd_units_verify(deployed, tmp_path):
     units = []
     for unit in ("mypack.service", "mypack-health.service", "mypack-reload.path",
-                 "mypack-reload.service"):
+                 "mypack-reload.service", "mypack-worker.service", "mypack-beat.service"):
         (tmp_path / unit).write_text(for_deployment((UNITS / unit).read_text(), deployed))
         units.append(str(tmp_path / unit))
     result = subprocess.run([command("systemd-analyze"), "verify", *units], capture_output=True,
                             text=True)
     assert result.returncode == 0, result.stdout + result.stderr
-    for unit in ("mypack.service", "mypack-health.service"):
+    for unit in ("mypack.service", "mypack-health.service", "mypack-worker.service",
+                 "mypack-beat.service"):
         service = (UNITS / unit).read_text()
         for setting in ("NoNewPrivileges=true", "ProtectSystem=strict", "PrivateTmp=true",
                         "ReadWritePaths=/srv/mypack/instance", "User=mypack",
