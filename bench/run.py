@@ -71,10 +71,11 @@ TARGETS = {
 #:   the security headers) measured alone is 0.64x bare Flask under gunicorn and 0.70x
 #:   under Apache, so 0.85x cannot be met with it; the limit guards what is reached.
 #: - an API order: its token's user, the items' prices, the order and its lines (one
-#:   batch) are the fewest statements for an authenticated write to two tables.
-ISSUE_TARGETS = {"healthz_vs_bare": 0.85, ORDERS: 3}
+#:   batch) are the fewest statements for an authenticated write to two tables; the
+#:   receipt's outbox row adds one INSERT (issue 18 allows exactly that one).
+ISSUE_TARGETS = {"healthz_vs_bare": 0.85, ORDERS: 4}
 #: Statements an endpoint may run, where it is not TARGETS["queries"].
-QUERY_LIMITS = {ORDERS: 4}
+QUERY_LIMITS = {ORDERS: 5}
 
 
 # --- setting up --------------------------------------------------------------------------
