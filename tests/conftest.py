@@ -144,7 +144,7 @@ def service_venv(mypack_wheel) -> Path:
 def deployed(deployment, server):
     """The deployment configured for the test's database server, migrated, at version 1."""
     server.recreate()
-    deployment.configure(
+    deployment.settings = dict(
         CONFIG=server.backend, DB_HOST="127.0.0.1", DB_PORT=server.port,
         DB_NAME=TEST_DATABASE, DB_USER=TEST_USER, DB_PASSWORD=TEST_PASSWORD,
         TRUSTED_HOSTS=["127.0.0.1"], READYZ_TIMEOUT=20,
@@ -155,6 +155,7 @@ def deployed(deployment, server):
         # Per-process rate-limit counters, as the shipped production example accepts.
         SILENCED_CHECKS=["mypack.W093"],
     )
+    deployment.configure(**deployment.settings)
     deployment.mypack("db", "upgrade")
     deployment.set_version("1.0.0")
     yield deployment

@@ -51,19 +51,24 @@ def job_settings(broker_url: str, database_url: str, **extra) -> dict:
 class JobProcess:
     """``mypack <program>`` (worker or beat) in a process group of its own, with the
     testing configuration and ``settings`` as MYPACK_* variables; its output goes to
-    ``log``."""
+    ``log``. ``command`` and ``environment`` replace the installed script's and the
+    test's (a deployment's own mypack, run as its service user)."""
 
-    def __init__(self, program: str, instance: Path, settings: dict, *arguments: str):
+    def __init__(self, program: str, instance: Path, settings: dict, *arguments: str,
+                 command: list | None = None, environment: dict | None = None,
+                 log_dir: Path | None = None):
         self.program, self.instance = program, instance
-        self.log = instance / f"{program}-{uuid.uuid4().hex[:6]}.log"
-        environment = {k: v for k, v in os.environ.items()
-                       if not k.startswith(("MYPACK_", "FLASK_"))}
-        environment.update({"MYPACK_CONFIG": "testing", "MYPACK_LOG_TO_STDERR": "true"})
+        self.log = (log_dir or instance) / f"{program}-{uuid.uuid4().hex[:6]}.log"
+        if environment is None:
+            environment = {k: v for k, v in os.environ.items()
+                           if not k.startswith(("MYPACK_", "FLASK_"))}
+            environment.update({"MYPACK_CONFIG": "testing", "MYPACK_LOG_TO_STDERR": "true"})
         environment.update({f"MYPACK_{name}": value if isinstance(value, str)
                             else json.dumps(value) for name, value in settings.items()})
         with self.log.open("wb") as output:
             self.process = subprocess.Popen(
-                [str(MYPACK), "--instance", str(instance), program, *arguments],
+                [str(part) for part in (command or [MYPACK])]
+                + ["--instance", str(instance), program, *arguments],
                 stdout=output, stderr=subprocess.STDOUT, env=environment, cwd=ROOT,
                 start_new_session=True)
 
@@ -101,9 +106,9 @@ class JobProcess:
         self.stop()
 
 
-def worker(instance: Path, settings: dict, *arguments: str) -> JobProcess:
+def worker(instance: Path, settings: dict, *arguments: str, **options) -> JobProcess:
     """A worker that takes tasks (and is ready) when this returns."""
     process = JobProcess("worker", instance, settings, "--concurrency", "2",
-                         "--without-mingle", "--without-gossip", *arguments)
+                         "--without-mingle", "--without-gossip", *arguments, **options)
     process.wait_for_line(" ready.")
     return process

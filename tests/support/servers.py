@@ -96,6 +96,8 @@ class Deployment:
     """A deploy root: start.wsgi, a venv with mypack (and mod_wsgi, gunicorn), instance/."""
 
     root: Path
+    #: What ``deployed`` configured (tests/conftest.py): a test adds to it.
+    settings: dict = field(default_factory=dict)
 
     @property
     def venv(self) -> Path:
