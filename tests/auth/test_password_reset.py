@@ -5,6 +5,7 @@ per client and per address; sessions, API tokens, lock-out and audit; hostile in
 from __future__ import annotations
 
 import re
+import threading
 import time
 
 import pytest
@@ -333,3 +334,36 @@ def test_an_email_too_long_for_the_column_in_lower_case_is_no_500(make_app, migr
     app = mailing_app(make_app, migrated_url, smtp_server)
     assert ask(app, "İ" * 200 + "@example.com").status_code == 302
     assert outbox_rows(app) == []
+
+
+def test_one_link_posted_twice_at_once_sets_the_password_once(make_app, migrated_url,
+                                                              smtp_server, backend):
+    """The user's row is locked while the link is checked and the password set: the
+    second post waits, then finds the link used. (SQLite has no row locks.)"""
+    if backend == "sqlite":
+        pytest.skip("SQLite has no row locks")
+    # A slower hash, so both posts have read the link before either commits.
+    app = mailing_app(make_app, migrated_url, smtp_server,
+                      PASSWORD_HASH_METHOD="pbkdf2:sha256:200000")
+    make_user(app)
+    ask(app)
+    path = mailed_link(smtp_server)
+    clients = [app.test_client() for _ in range(2)]
+    forms = [{"csrf_token": csrf_token(client, "/auth/reset"), "password": password,
+              "confirm": password}
+             for client, password in zip(clients, (NEW, "Other-Mocha-5"), strict=True)]
+    start = threading.Barrier(2)
+    statuses = []
+
+    def post(client, form):
+        start.wait()
+        statuses.append(client.post(path, data=form).status_code)
+
+    threads = [threading.Thread(target=post, args=pair)
+               for pair in zip(clients, forms, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(statuses) == [302, 400]
+    app.extensions["outbox"].wait(10)
