@@ -203,6 +203,17 @@ def test_a_tampered_link_is_refused(cafe, smtp_server, change):
     assert response.status_code == 400 and "not valid" in response.text
 
 
+def test_a_link_outlives_a_key_rotation_within_its_time(make_app, migrated_sqlite,
+                                                       smtp_server):
+    url = migrated_sqlite()
+    old, new = "o" * 25 + "ld-key-" + "1" * 25, "n" * 25 + "ew-key-" + "2" * 25
+    before = mailing_app(make_app, url, smtp_server, SECRET_KEY=old)
+    make_user(before)
+    ask(before)
+    after = mailing_app(make_app, url, smtp_server, SECRET_KEY=new, SECRET_KEY_FALLBACKS=[old])
+    assert after.test_client().get(mailed_link(smtp_server)).status_code == 200
+
+
 def test_a_token_signed_under_another_salt_is_refused(cafe):
     # A session cookie or any other value signed with the app's key is not a link.
     forged = URLSafeTimedSerializer(cafe.config["SECRET_KEY"]).dumps([1, "x" * 32])
@@ -317,7 +328,7 @@ def test_the_link_pages_send_no_referer(cafe, smtp_server):
         "no-referrer", "no-store")
 
 
-def test_the_throttle_of_an_unlocked_email_is_untouched_by_a_request(cafe):
+def test_asking_for_a_link_leaves_a_lockout_in_place(cafe):
     # Asking for a link proves nothing: the lock-out is lifted only by using one.
     client = cafe.test_client()
     for _ in range(cafe.config["LOCKOUT_THRESHOLD"] + 1):
