@@ -16,8 +16,9 @@ from mypack.libraries import loaded_user
 
 #: The events recorded, for the admin's filters and the README.
 EVENTS = ("login_success", "login_failure", "lockout", "logout", "password_change",
-          "password_reset", "role_change", "activate", "deactivate", "unlock", "register",
-          "token_create", "token_revoke", "profile_change", "user_delete")
+          "password_reset", "password_reset_request", "role_change", "activate",
+          "deactivate", "unlock", "register", "token_create", "token_revoke",
+          "profile_change", "user_delete")
 
 
 class AuditEvent(Model):

@@ -162,6 +162,11 @@ class Config:
     LOCKOUT_DURATION = 15 * 60
     #: Per-client limit on login and registration attempts (Flask-Limiter syntax).
     AUTH_RATE_LIMIT = "10 per minute"
+    #: Password reset by mail: how long a link works (seconds), how many reset
+    #: requests one client may post, and how many mails one address gets per hour.
+    PASSWORD_RESET_SECONDS = 60 * 60
+    PASSWORD_RESET_RATE_LIMIT = "10 per hour"
+    PASSWORD_RESET_MAILS_PER_HOUR = 3
     #: Where the per-client counters live: "memory://" for one process, a shared
     #: store such as "redis://127.0.0.1:6379" when several processes serve.
     RATELIMIT_STORAGE_URI = "memory://"

@@ -380,6 +380,23 @@ def _start_request() -> None:
     g.request_started = time.perf_counter()
 
 
+#: URL arguments that are secrets (a password-reset link's token): request lines show
+#: their name in their place, so the log holds no link that would still work.
+SECRET_URL_ARGUMENTS = frozenset({"token"})
+
+
+def loggable_path() -> str:
+    """The request's path as its request line shows it: without secret arguments."""
+    path = request.path
+    for name, value in (request.view_args or {}).items():
+        if name in SECRET_URL_ARGUMENTS and isinstance(value, str) and value:
+            # The last occurrence: the argument's own place in the path.
+            head, found, tail = path.rpartition(value)
+            if found:
+                path = f"{head}<{name}>{tail}"
+    return path
+
+
 def _finish_request(response):
     from flask import current_app
 
@@ -389,7 +406,7 @@ def _finish_request(response):
     response.headers[REQUEST_ID_HEADER] = request_id
     if current_app.config["LOG_REQUESTS"]:
         duration_ms = round((time.perf_counter() - g.request_started) * 1000, 1)
-        method, path, status = request.method, request.path, response.status_code
+        method, path, status = request.method, loggable_path(), response.status_code
         # The scheme only, never the credentials: it shows at once when a server
         # drops the header (Apache without WSGIPassAuthorization On).
         credentials = request.authorization

@@ -29,8 +29,8 @@ FOUNDATION_MODULES = {
 DOMAIN_PACKAGES = {"mypack.audit": AUDIT, "mypack.outbox": AUDIT, "mypack.auth": ACCOUNTS,
                    "mypack.menu": MENU, "mypack.orders": ORDERS, "mypack.models": MODELS}
 #: Modules of the domain packages that answer requests (pages, forms, the CLI).
-REQUEST_MODULE_NAMES = {"views", "token_views", "manage", "queue", "forms", "editing",
-                        "cli", "redirects"}
+REQUEST_MODULE_NAMES = {"views", "token_views", "reset_views", "manage", "queue", "forms",
+                        "editing", "cli", "redirects"}
 REQUEST_PACKAGES = ("mypack.api", "mypack.admin", "mypack.health")
 APPLICATION_MODULES = ("mypack", "mypack.cli", "mypack.commands", "mypack.wsgi", "mypack.startup",
                        "mypack.demo", "mypack.apache", "mypack.checks")

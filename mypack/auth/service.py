@@ -335,12 +335,28 @@ def reset_password(email: str, new: str) -> User:
     return user
 
 
-def _set_password(user: User, new: str, event: str) -> None:
+def set_forgotten_password(user: User, new: str) -> None:
+    """Set a password without the current one, its owner having shown they read the
+    account's mail (a reset link, mypack.auth.reset): as a change does, every session
+    ends and every API token is revoked; and the email's lock-out is lifted, as
+    ``mypack user unlock`` would, since whoever locked it did not know the password
+    either. The caller holds the user's row (it checked the link against it).
+
+    :raise AccountError: the new password is unacceptable (nothing is changed).
+    """
+    _require_password(new, user.email)  # before anything is written
+    table = _THROTTLES
+    db.session.execute(update(table).where(table.c.email == user.email)
+                       .values(failures=0, locked_until=None))
+    _set_password(user, new, "password_reset", detail="by mail link")
+
+
+def _set_password(user: User, new: str, event: str, detail: str = "") -> None:
     _require_password(new, user.email)
     user.password_hash = hash_password(new)
     user.end_sessions()
     tokens.revoke_all(user)
-    audit.record(event, user)
+    audit.record(event, user, detail=detail)
     db.session.commit()
 
 

@@ -18,12 +18,12 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 INVALID_LOGIN = "Invalid email or password."
 
 
-def _auth_rate_limit() -> str:
+def auth_rate_limit() -> str:
     return current_app.config["AUTH_RATE_LIMIT"]
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(_auth_rate_limit, methods=["POST"])
+@limiter.limit(auth_rate_limit, methods=["POST"])
 def register():
     """Create a customer account.
 
@@ -39,7 +39,7 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_auth_rate_limit, methods=["POST"])
+@limiter.limit(auth_rate_limit, methods=["POST"])
 def login():
     """Log in; honours a ``next`` that stays on this site.
 

@@ -8,5 +8,7 @@ could not be handed over (the broker down, the process gone) are handed over aga
 the periodic sweep. The delivering task (:mod:`mypack.outbox.tasks`) claims its row
 before sending and marks it sent after, so a task run twice sends once; each mail
 keeps one Message-ID across tries, by which a second copy (a worker killed between
-the SMTP server's answer and the mark) is recognised.
+the SMTP server's answer and the mark) is recognised. A kind whose content must be
+decided at sending time (a password-reset link) has a ``prepare`` function, registered
+by the package it belongs to (:mod:`mypack.outbox.kinds`), which may also skip it.
 """

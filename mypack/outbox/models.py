@@ -31,6 +31,7 @@ class OutboxMessage(Model):
     dispatched_at: Mapped[datetime | None]
     #: A task took the row and is sending it (until sent, or the claim is stale).
     claimed_at: Mapped[datetime | None]
+    #: Sent; or skipped, when ``last_error`` says "skipped: why" (mypack.outbox.kinds).
     sent_at: Mapped[datetime | None]
     #: Given up after the last try (the mail server kept refusing).
     failed_at: Mapped[datetime | None]

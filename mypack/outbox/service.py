@@ -7,11 +7,11 @@ its worker died, a row the sweep handed over twice) never both send it.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy import CursorResult, func, or_, select, update
 
 from mypack.database import utcnow
 from mypack.extensions import db
@@ -29,6 +29,15 @@ def enqueue(kind: str, recipient: str, context: dict[str, Any]) -> OutboxMessage
     message = OutboxMessage(kind=kind, recipient=recipient, context=context)
     db.session.add(message)
     return message
+
+
+def written_since(kind: str, recipient: str, since: datetime) -> int:
+    """How many ``kind`` mails to ``recipient`` were written since ``since``, whatever
+    became of them (a limit on how often one address is mailed)."""
+    return db.session.scalar(
+        select(func.count()).select_from(OutboxMessage)
+        .where(OutboxMessage.kind == kind, OutboxMessage.recipient == recipient,
+               OutboxMessage.created_at >= since)) or 0
 
 
 def claim_seconds() -> float:
@@ -61,6 +70,20 @@ def claim(message_id: int) -> OutboxMessage | str:
 def mark_sent(message: OutboxMessage) -> None:
     db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id)
                        .values(sent_at=utcnow(), claimed_at=None, last_error=None))
+    db.session.commit()
+
+
+def mark_skipped(message: OutboxMessage, reason: str) -> None:
+    """Done with, nothing sent: its kind's ``prepare`` decided so (mypack.outbox.kinds).
+
+    Marked as sent, with the reason where an error would be, so that neither a task
+    nor the sweep tries it again; not as failed, which is for a mail server that kept
+    refusing (an operator watches those, and anyone who can ask for a password reset
+    could fill them).
+    """
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.id == message.id)
+                       .values(sent_at=utcnow(), claimed_at=None,
+                               last_error=f"skipped: {reason}"[:255]))
     db.session.commit()
 
 

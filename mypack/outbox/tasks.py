@@ -9,7 +9,7 @@ from celery import shared_task
 from flask import current_app
 
 from mypack import mail
-from mypack.outbox import service
+from mypack.outbox import kinds, service
 from mypack.outbox.dispatch import hand_over
 
 logger = logging.getLogger(__name__)
@@ -33,10 +33,17 @@ def deliver(self, message_id: int) -> str:
         # runs out; try again then.
         raise self.retry(countdown=service.claim_seconds())
     assert not isinstance(message, str)
+    try:
+        context = kinds.prepare(message.kind, message.recipient, message.context)
+    except kinds.Skip as skip:
+        service.mark_skipped(message, str(skip))
+        logger.info("outbox: skipped %s mail %s to %s: %s", message.kind, message.id,
+                    message.recipient, skip)
+        return "skipped"
     created = message.created_at.strftime("%Y%m%d%H%M%S")
     header = f"<outbox.{message.id}.{created}@{mail.site_host()}>"
     try:
-        mail.send(mail.build(message.kind, message.recipient, message.context, header))
+        mail.send(mail.build(message.kind, message.recipient, context, header))
     except SMTP_ERRORS as error:
         limit = current_app.config["OUTBOX_MAX_ATTEMPTS"]
         if message.attempts >= limit:

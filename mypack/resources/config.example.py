@@ -138,6 +138,13 @@
 # LOCKOUT_DURATION = 900
 # Per-client limit on login and registration posts (Flask-Limiter syntax).
 # AUTH_RATE_LIMIT = "10 per minute"
+# Password reset by mail ("Forgot your password?"): a link works once, for
+# PASSWORD_RESET_SECONDS; one client may ask PASSWORD_RESET_RATE_LIMIT times (setting
+# the new password counts against AUTH_RATE_LIMIT), and one address is mailed at
+# most PASSWORD_RESET_MAILS_PER_HOUR links an hour, whoever asks.
+# PASSWORD_RESET_SECONDS = 3600
+# PASSWORD_RESET_RATE_LIMIT = "10 per hour"
+# PASSWORD_RESET_MAILS_PER_HOUR = 3
 # Where those counters live: "memory://" counts per process; with several processes
 # (mod_wsgi daemons, gunicorn workers, nodes) use a shared store such as
 # "redis://127.0.0.1:6379" (pip install redis).
