@@ -20,6 +20,9 @@ class OutboxMessage(Model):
     __table_args__ = (
         # The sweep's question: which rows are neither sent nor given up on.
         Index("ix_outbox_messages_pending", "sent_at", "failed_at"),
+        # How often one address was mailed lately (service.written_since: the
+        # per-address limit of password-reset mail, asked on every request for one).
+        Index("ix_outbox_messages_recipient", "recipient", "kind", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
