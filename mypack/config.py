@@ -224,6 +224,15 @@ class Config:
     # channel of a worker holding an unacknowledged (delayed) task longer.
     OUTBOX_RETRY_MAX_SECONDS = 900
 
+    # Periodic jobs (mypack/periodic/), sent by `mypack beat`; times are UTC.
+    PRUNE_SECONDS = 3600  # how often spent throttles, old tokens and outbox rows go; 0: never
+    TOKEN_KEEP_DAYS = 7  # API tokens expired or revoked longer ago are deleted
+    OUTBOX_KEEP_DAYS = 30  # outbox rows sent or given up on longer ago are deleted
+    READY_REMINDER_MINUTES = 30  # an order ready this long and not collected: one reminder
+    READY_REMINDER_CHECK_SECONDS = 300  # how often to look for them; 0: never
+    DAILY_SUMMARY_HOUR: int | None = 6  # yesterday's numbers to staff at this hour; None: off
+    WEEKLY_DIGEST_HOUR: int | None = 6  # last week's to admins, Mondays at this hour; None: off
+
     # Mail (Flask-Mailman, mypack/mail.py).
     MAIL_BACKEND = "smtp"  # "console" or "file" (MAIL_FILE_PATH) to look at; "locmem" in tests
     MAIL_SERVER = "localhost"

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery, Task
+from celery.schedules import crontab
 from flask import Flask, current_app
 
 from mypack.logs import job_id
@@ -44,11 +45,7 @@ def init_app(app: Flask) -> Celery:
     celery.config_from_object({name.removeprefix("CELERY_").lower(): value
                                for name, value in app.config.items()
                                if name.startswith("CELERY_")})
-    # The periodic jobs and their periods (seconds), from the app's settings.
-    celery.conf.beat_schedule = {
-        name: {"task": task_name, "schedule": float(app.config[setting])}
-        for name, (task_name, setting) in PERIODIC.items() if app.config[setting]
-    }
+    celery.conf.beat_schedule = schedule(app.config)
     # Import the task modules, so the worker knows every task by name.
     celery.conf.imports = TASK_MODULES
     app.extensions["celery"] = celery
@@ -56,13 +53,28 @@ def init_app(app: Flask) -> Celery:
 
 
 #: The modules that define tasks (each with ``shared_task``).
-TASK_MODULES = ("mypack.outbox.tasks",)
+TASK_MODULES = ("mypack.outbox.tasks", "mypack.periodic.tasks")
 
-#: Periodic jobs: schedule name -> (task name, the setting holding its period in seconds;
-#: 0 turns it off).
-PERIODIC = {
-    "outbox-sweep": ("mypack.outbox.sweep", "OUTBOX_SWEEP_SECONDS"),
-}
+
+
+def schedule(config) -> dict[str, dict[str, Any]]:
+    """The periodic jobs and when they run (UTC), from the app's settings; a period of
+    0 or an hour of None turns a job off."""
+    every = {"outbox-sweep": ("mypack.outbox.sweep", config["OUTBOX_SWEEP_SECONDS"]),
+             "prune": ("mypack.periodic.prune", config["PRUNE_SECONDS"]),
+             "remind-uncollected": ("mypack.periodic.remind_uncollected",
+                                    config["READY_REMINDER_CHECK_SECONDS"])}
+    entries = {name: {"task": task_name, "schedule": float(seconds)}
+               for name, (task_name, seconds) in every.items() if seconds}
+    if config["DAILY_SUMMARY_HOUR"] is not None:
+        entries["daily-summary"] = {"task": "mypack.periodic.daily_summary",
+                                    "schedule": crontab(minute=0,
+                                                        hour=config["DAILY_SUMMARY_HOUR"])}
+    if config["WEEKLY_DIGEST_HOUR"] is not None:
+        entries["weekly-digest"] = {"task": "mypack.periodic.weekly_digest",
+                                    "schedule": crontab(minute=0, day_of_week=1,
+                                                        hour=config["WEEKLY_DIGEST_HOUR"])}
+    return entries
 
 
 def task(name: str) -> Task:

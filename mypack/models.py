@@ -5,6 +5,7 @@ from mypack.auth.models import ApiToken, LoginThrottle, User
 from mypack.menu.models import MenuItem, Supplier
 from mypack.orders.models import Order, OrderLine
 from mypack.outbox.models import OutboxMessage
+from mypack.periodic.models import JobRun
 
 __all__ = ["ApiToken", "AuditEvent", "LoginThrottle", "MenuItem", "Order", "OrderLine",
-           "OutboxMessage", "Supplier", "User"]
+           "JobRun", "OutboxMessage", "Supplier", "User"]

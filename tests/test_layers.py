@@ -27,7 +27,8 @@ FOUNDATION_MODULES = {
 #: The domain packages, in the order they may import each other: orders reference
 #: accounts and items, never the other way round.
 DOMAIN_PACKAGES = {"mypack.audit": AUDIT, "mypack.outbox": AUDIT, "mypack.auth": ACCOUNTS,
-                   "mypack.menu": MENU, "mypack.orders": ORDERS, "mypack.models": MODELS}
+                   "mypack.menu": MENU, "mypack.orders": ORDERS, "mypack.periodic": MODELS,
+                   "mypack.models": MODELS}
 #: Modules of the domain packages that answer requests (pages, forms, the CLI).
 REQUEST_MODULE_NAMES = {"views", "token_views", "reset_views", "manage", "queue", "forms",
                         "editing", "cli", "redirects"}

@@ -2,7 +2,7 @@
 accounts (with a button to unlock each) and the latest audit events.
 
 The page runs a fixed number of queries however much data there is (see
-``mypack.admin.stats``); the charts are inline SVG drawn on the server
+``mypack.orders.stats``); the charts are inline SVG drawn on the server
 (``mypack.admin.charts``), because the site's Content-Security-Policy allows no
 scripts and no inline styles.
 """
@@ -16,11 +16,12 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField
 from wtforms.validators import DataRequired, Length
 
-from mypack.admin import charts, stats
+from mypack.admin import charts
 from mypack.admin.console import bp
 from mypack.auth import service
 from mypack.auth.models import normalize_email
 from mypack.menu.prices import money
+from mypack.orders import stats
 from mypack.text import EMAIL_LENGTH
 
 

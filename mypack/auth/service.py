@@ -498,3 +498,16 @@ def _require_another_admin(user: User) -> None:
         User.role == "admin", User.active.is_(True), User.id != user.id))
     if not others:
         raise AccountConflict(f"{user.email} is the last active admin; make another admin first")
+
+
+def prune_throttles() -> int:
+    """Delete the throttle rows that count nothing any more: not locked, and their
+    window of failures over (rows of emails no account has, most of them). A login
+    makes its row again; how many went."""
+    now = utcnow()
+    result = db.session.execute(delete(LoginThrottle).where(
+        or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now),
+        LoginThrottle.window_started_at
+        < now - timedelta(seconds=current_app.config["LOCKOUT_WINDOW"])))
+    db.session.commit()
+    return int(getattr(result, "rowcount", 0))

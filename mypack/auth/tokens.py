@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from mypack import audit
@@ -133,3 +133,13 @@ def revoke_all(user: User) -> None:
     db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id,
                                               ApiToken.revoked_at.is_(None))
                        .values(revoked_at=utcnow()))
+
+
+def prune(keep_days: int) -> int:
+    """Delete the tokens expired or revoked more than ``keep_days`` ago (their owners
+    saw them as such on the profile meanwhile); how many."""
+    gone = utcnow() - timedelta(days=keep_days)
+    result = db.session.execute(delete(ApiToken).where(or_(ApiToken.expires_at < gone,
+                                                           ApiToken.revoked_at < gone)))
+    db.session.commit()
+    return int(getattr(result, "rowcount", 0))

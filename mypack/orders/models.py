@@ -48,6 +48,8 @@ class Order(Model):
     submission_key: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: When its customer was reminded that it waits for collection (once an order).
+    reminded_at: Mapped[datetime | None]
 
     customer: Mapped[User] = relationship()
     lines: Mapped[list[OrderLine]] = relationship(back_populates="order",

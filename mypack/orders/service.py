@@ -11,6 +11,7 @@ transitions do not allow.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import delete, select, update
@@ -213,6 +214,8 @@ def move(order_id: int, seen_status: str, new_status: str) -> Order:
 
 #: The moves a customer is told of by mail (if they want mail of order updates).
 NOTICES = {"ready": "order_ready", "cancelled": "order_cancelled"}
+#: The most reminders one run writes: a backlog is worked off over several runs.
+REMINDERS_PER_RUN = 500
 
 
 def _move(order_id: int, seen_status: str, new_status: str,
@@ -268,3 +271,29 @@ def not_deletable(order: Order) -> str:
     """Why an order that is not cancelled cannot be deleted."""
     return (f"Order {order.id} is {order.status}: only cancelled orders can be deleted "
             "(collected ones are sales records; cancel open ones first).")
+
+
+def remind_uncollected(after_minutes: float) -> int:
+    """Remind the customers of orders ready for longer than ``after_minutes`` and not
+    collected, once an order (if they want mail of order updates); how many orders.
+
+    Each order is marked in the same transaction as its mail, by a conditional UPDATE:
+    two runs at once never remind twice.
+    """
+    since = utcnow() - timedelta(minutes=after_minutes)
+    waiting = db.session.scalars(
+        select(Order.id).where(Order.status == "ready", Order.updated_at < since,
+                               Order.reminded_at.is_(None))
+        .order_by(Order.id).limit(REMINDERS_PER_RUN)).all()
+    reminded = 0
+    for order_id in waiting:
+        def notify(result, order_id=order_id) -> None:
+            if result.rowcount == 1:
+                _notice(order_id, "order_reminder", by_customer=False)
+        result = commit_retrying_deadlocks(db.session, (
+            update(Order).where(Order.id == order_id, Order.status == "ready",
+                                Order.reminded_at.is_(None))
+            # updated_at stays: it says since when the order is ready.
+            .values(reminded_at=utcnow(), updated_at=Order.updated_at)), then=notify)
+        reminded += result.rowcount
+    return reminded

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from flask import current_app
-from sqlalchemy import CursorResult, func, or_, select, update
+from sqlalchemy import CursorResult, delete, func, or_, select, update
 
 from mypack.database import utcnow
 from mypack.extensions import db
@@ -124,3 +124,13 @@ def undelivered(grace_seconds: float) -> list[int]:
 def describe(error: BaseException) -> str:
     text = f"{type(error).__name__}: {error}".strip().splitlines()[0]
     return text[:255]
+
+
+def prune(keep_days: int) -> int:
+    """Delete the rows sent (or skipped) or given up on more than ``keep_days`` ago;
+    how many went."""
+    gone = utcnow() - timedelta(days=keep_days)
+    result = db.session.execute(delete(OutboxMessage).where(
+        or_(OutboxMessage.sent_at < gone, OutboxMessage.failed_at < gone)))
+    db.session.commit()
+    return int(getattr(result, "rowcount", 0))

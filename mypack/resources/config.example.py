@@ -200,6 +200,16 @@
 # OUTBOX_RETRY_SECONDS = 30       # first pause between tries, doubled each time
 # OUTBOX_RETRY_MAX_SECONDS = 900  # keep below RabbitMQ's consumer_timeout (30 min)
 
+# --- Periodic jobs (sent by `mypack beat`; hours in UTC) ----------------------------
+# Each runs once per period, however many schedulers were started by mistake.
+# PRUNE_SECONDS = 3600            # delete spent login throttles, old tokens and outbox rows
+# TOKEN_KEEP_DAYS = 7             # API tokens expired or revoked longer ago are deleted
+# OUTBOX_KEEP_DAYS = 30           # outbox rows sent or given up on longer ago are deleted
+# READY_REMINDER_MINUTES = 30     # ready this long and not collected: one reminder mail
+# READY_REMINDER_CHECK_SECONDS = 300  # 0 turns reminders off
+# DAILY_SUMMARY_HOUR = 6          # yesterday's numbers to staff; None turns it off
+# WEEKLY_DIGEST_HOUR = 6          # last week's to admins, on Mondays; None turns it off
+
 # --- Mail (Flask-Mailman) -----------------------------------------------------------
 # MAIL_BACKEND = "smtp"           # "console" in development; "file" with MAIL_FILE_PATH
 # MAIL_SERVER = "localhost"

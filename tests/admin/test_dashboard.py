@@ -13,12 +13,13 @@ import pytest
 from sqlalchemy import select, update
 
 from mypack import audit
-from mypack.admin import charts, stats
+from mypack.admin import charts
 from mypack.audit import AuditEvent
 from mypack.auth.models import LoginThrottle, User
 from mypack.database import utcnow
 from mypack.extensions import db
 from mypack.orders import service as orders
+from mypack.orders import stats
 from mypack.orders.models import Order
 from tests.factories import (
     add_items,

@@ -1,4 +1,5 @@
-"""The dashboard's numbers, each read in one query whatever the amount of data.
+"""The café's numbers, for the admin dashboard and the summary mails of staff and
+admins, each read in one query whatever the amount of data.
 
 Days are UTC days: stored datetimes are naive UTC (``mypack.database.utcnow``), and a
 day series runs from ``days - 1`` days before ``today`` to ``today``, every day present
@@ -24,7 +25,7 @@ from mypack.auth.models import LoginThrottle, User
 from mypack.database import utcnow
 from mypack.extensions import db
 from mypack.menu.models import MenuItem, Price
-from mypack.orders.models import OPEN_STATUSES, Order
+from mypack.orders.models import OPEN_STATUSES, Order, OrderLine
 
 #: How many days the dashboard's charts cover, today included.
 WINDOW_DAYS = 30
@@ -106,18 +107,57 @@ def orders_per_day(today: date | None = None, days: int = WINDOW_DAYS) -> DailyO
     dates = window(today, days)
     start, end = _bounds(dates)
     day = func.date(Order.created_at)
-    # CASE without ELSE is NULL for cancelled orders, which SUM skips; the coercion
-    # keeps the sum a Decimal with two places on SQLite too (it sums in floats).
-    revenue = type_coerce(
-        func.sum(case((Order.status != "cancelled", Order.total))), Price)
     rows = db.session.execute(
-        select(day, func.count(), revenue)
+        select(day, func.count(), _revenue())
         .where(Order.created_at >= start, Order.created_at < end).group_by(day))
     counts, sums = {}, {}
     for when, count, total in rows:
         counts[_as_date(when)], sums[_as_date(when)] = count, total
     return DailyOrders(orders=[(when, counts.get(when, 0)) for when in dates],
                        revenue=[(when, _money(sums.get(when))) for when in dates])
+
+
+def _revenue():
+    """Revenue: the sum of the totals of the orders that are not cancelled."""
+    # CASE without ELSE is NULL for cancelled orders, which SUM skips; the coercion
+    # keeps the sum a Decimal with two places on SQLite too (it sums in floats).
+    return type_coerce(func.sum(case((Order.status != "cancelled", Order.total))), Price)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A period's numbers, for the summary mails."""
+
+    start: datetime
+    end: datetime
+    orders: int
+    cancelled: int
+    revenue: Decimal
+    #: ``[(item name, quantity), ...]``, the most ordered first (orders not cancelled).
+    top_items: list[tuple[str, int]]
+    new_accounts: int
+
+
+def summary(start: datetime, end: datetime, top: int = 5) -> Summary:
+    """Orders placed from ``start`` until ``end``, their revenue and top items, and the
+    accounts made meanwhile (2 queries)."""
+    placed = (Order.created_at >= start) & (Order.created_at < end)
+    accounts = (select(func.count()).select_from(User)
+                .where(User.created_at >= start, User.created_at < end).scalar_subquery())
+    cancelled = func.count(case((Order.status == "cancelled", 1)))
+    orders, dropped, revenue, new = db.session.execute(
+        select(func.count(), cancelled, _revenue(), accounts).select_from(Order)
+        .where(placed)).one()
+    quantity = func.sum(OrderLine.quantity)
+    items = db.session.execute(
+        select(MenuItem.name, quantity).select_from(OrderLine)
+        .join(Order, Order.id == OrderLine.order_id).join(MenuItem)
+        .where(placed, Order.status != "cancelled")
+        .group_by(MenuItem.id, MenuItem.name).order_by(quantity.desc(), MenuItem.name)
+        .limit(top)).all()
+    return Summary(start=start, end=end, orders=orders, cancelled=dropped,
+                   revenue=_money(revenue), top_items=[(name, int(n)) for name, n in items],
+                   new_accounts=new)
 
 
 def _money(value: Decimal | None) -> Decimal:
