@@ -8,6 +8,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from flask_migrate import downgrade
+from flask_migrate import upgrade as upgrade_to
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DataError, OperationalError
 
@@ -15,7 +16,9 @@ from mypack.database import (
     MIGRATIONS_DIR,
     current_revisions,
     head_revisions,
+    init_migrations,
     migration_problem,
+    utcnow,
 )
 from mypack.extensions import db
 from tests.factories import upgrade
@@ -62,6 +65,35 @@ def test_models_and_migrations_agree(db_app):
             context = MigrationContext.configure(connection, opts={"compare_type": True})
             differences = compare_metadata(context, db.metadata)
     assert differences == [], f"models differ from migrations: {differences}"
+
+
+#: Rows of revision 0004's schema, each table referencing another by ON DELETE CASCADE.
+ROWS_AT_0004 = [
+    "INSERT INTO users (id, email, display_name, password_hash, role, active, session_token,"
+    " created_at) VALUES (1, 'ada@example.com', 'Ada', 'x', 'customer', :yes, 't', :now)",
+    "INSERT INTO api_tokens (user_id, name, digest, prefix, created_at)"
+    " VALUES (1, 'till', 'digest', 'prefix', :now)",
+    "INSERT INTO menu_items (id, name, category, description, price, available, created_at,"
+    " updated_at) VALUES (1, 'Espresso', 'coffee', '', 2.50, :yes, :now, :now)",
+    "INSERT INTO orders (id, user_id, status, total, submission_key, created_at, updated_at)"
+    " VALUES (1, 1, 'placed', 2.50, 'key', :now, :now)",
+    "INSERT INTO order_lines (order_id, item_id, quantity, unit_price) VALUES (1, 1, 1, 2.50)",
+]
+
+
+def test_migrations_keep_every_row_that_references_a_table_they_alter(db_app):
+    # SQLite rebuilds a table to alter it; with foreign keys enforced that would delete
+    # the rows referencing it by ON DELETE CASCADE (the env turns them off meanwhile).
+    init_migrations(db_app)
+    with db_app.app_context():
+        upgrade_to(revision="0004")
+        for statement in ROWS_AT_0004:
+            db.session.execute(text(statement), {"yes": True, "now": utcnow()})
+        db.session.commit()
+        upgrade_to()
+        counts = {table: db.session.scalar(text(f"SELECT COUNT(*) FROM {table}"))
+                  for table in ("users", "api_tokens", "menu_items", "orders", "order_lines")}
+    assert counts == dict.fromkeys(counts, 1)
 
 
 def test_migrations_downgrade_to_empty_and_back(db_app):

@@ -172,8 +172,12 @@ def test_an_order_whose_connection_dies_before_any_of_its_statements_is_a_503(
     executed = 0
     kill_at = 0
 
+    requests = threading.get_ident()  # not the outbox's thread, which delivers beside
+
     def kill_before(conn, cursor, statement, parameters, context, executemany):
         nonlocal executed
+        if threading.get_ident() != requests:
+            return
         executed += 1
         if executed == kill_at:
             with server.admin.connect() as admin:

@@ -36,10 +36,27 @@ def run_migrations_online():
     configure_args = current_app.extensions["migrate"].configure_args
     configure_args.setdefault("process_revision_directives", process_revision_directives)
     with target_db.engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_db.metadata,
-                          **configure_args)
-        with context.begin_transaction():
-            context.run_migrations()
+        # SQLite alters a table by building a new one and dropping the old (Alembic's
+        # batch mode); with foreign keys enforced, that drop would delete every row
+        # that references the old table by ON DELETE CASCADE (a user's API tokens, an
+        # order's lines). So they are off while migrating, as SQLite's documentation
+        # says, and checked after.
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            context.configure(connection=connection, target_metadata=target_db.metadata,
+                              **configure_args)
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+        if sqlite and broken:
+            raise RuntimeError(f"the migration left rows whose references are gone: {broken}")
 
 
 if context.is_offline_mode():

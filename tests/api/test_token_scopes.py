@@ -11,9 +11,18 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from mypack.auth import tokens
 from mypack.auth.models import ApiToken, User
+from mypack.auth.passwords import hash_password
 from mypack.database import init_migrations
 from mypack.extensions import db
-from tests.factories import add_people, basic, bearer, csrf_token, login, make_user, post_form
+from tests.factories import (
+    PASSWORD,
+    add_people,
+    basic,
+    bearer,
+    csrf_token,
+    login,
+    post_form,
+)
 
 INSUFFICIENT = 'Bearer realm="mypack", error="insufficient_scope", scope="write"'
 
@@ -261,8 +270,14 @@ def test_existing_tokens_become_write_tokens(db_app):
     init_migrations(db_app)
     with db_app.app_context():
         upgrade_to(revision="0004")
-    user_id = make_user(db_app, "old@example.com")
     with db_app.app_context():
+        # A user row as revision 0004 knew it (the model has columns added since).
+        db.session.execute(text(
+            "INSERT INTO users (email, display_name, password_hash, role, active, "
+            "session_token, created_at) VALUES ('old@example.com', 'Old', :hash, "
+            "'customer', :yes, 'old-session-token', CURRENT_TIMESTAMP)"),
+            {"hash": hash_password(PASSWORD), "yes": True})
+        user_id = db.session.scalar(text("SELECT id FROM users WHERE email = 'old@example.com'"))
         db.session.execute(text(
             "INSERT INTO api_tokens (user_id, name, digest, prefix, created_at) "
             "VALUES (:user_id, 'old', :digest, 'oldtoken', CURRENT_TIMESTAMP)"),
