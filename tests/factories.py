@@ -21,6 +21,7 @@ from mypack.auth.models import User
 from mypack.extensions import db
 from mypack.menu.models import MenuItem, Supplier
 from mypack.orders import service as orders
+from mypack.outbox.models import OutboxMessage
 
 PASSWORD = "Flat-White-42"
 _TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -273,3 +274,15 @@ def counted_queries(app):
         yield statements
     finally:
         event.remove(engine, "before_cursor_execute", note)
+
+
+# --- mail ----------------------------------------------------------------------------------
+
+def outbox_rows(app) -> list[OutboxMessage]:
+    """The outbox, oldest first, once the hand-overs and deliveries under way have ended
+    (detached copies)."""
+    assert app.extensions["outbox"].wait(30)
+    with app.app_context():
+        rows = list(db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+        db.session.expunge_all()
+        return rows

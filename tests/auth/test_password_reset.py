@@ -10,12 +10,10 @@ import time
 
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
-from sqlalchemy import select
 
 from mypack.auth import service, tokens
 from mypack.auth.models import LoginThrottle, User
 from mypack.extensions import db
-from mypack.outbox.models import OutboxMessage
 from tests.factories import (
     PASSWORD,
     audit_events,
@@ -25,6 +23,7 @@ from tests.factories import (
     logged_in,
     login,
     make_user,
+    outbox_rows,
     post_form,
 )
 from tests.support.smtp import parts
@@ -69,13 +68,6 @@ def choose(app, path, password=NEW, client=None):
     return post_form(client, path, {"password": password, "confirm": password},
                      token_from="/auth/reset")
 
-
-def outbox_rows(app) -> list[OutboxMessage]:
-    assert app.extensions["outbox"].wait(30)
-    with app.app_context():
-        rows = list(db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
-        db.session.expunge_all()
-        return rows
 
 
 # --- the whole flow ---------------------------------------------------------------------------

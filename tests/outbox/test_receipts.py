@@ -8,14 +8,13 @@ from __future__ import annotations
 import logging
 
 import pytest
-from sqlalchemy import select
 
 from mypack.database import utcnow
 from mypack.extensions import db
 from mypack.outbox import service
 from mypack.outbox.models import OutboxMessage
 from mypack.outbox.tasks import deliver
-from tests.factories import EMAILS, add_items, add_people, auth, count, place
+from tests.factories import EMAILS, add_items, add_people, auth, count, outbox_rows, place
 from tests.support.smtp import parts
 
 SITE = "https://cafe.example.com"
@@ -33,14 +32,6 @@ def cafe(make_app, migrated_url, smtp_server):
     yield app
     app.extensions["outbox"].wait(10)
 
-
-def outbox_rows(app) -> list[OutboxMessage]:
-    """The outbox, once the deliveries under way have ended."""
-    assert app.extensions["outbox"].wait(30)
-    with app.app_context():
-        rows = list(db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
-        db.session.expunge_all()
-        return rows
 
 
 def test_an_order_placed_through_the_api_sends_its_receipt(cafe, smtp_server):

@@ -13,11 +13,8 @@ import subprocess
 import time
 
 import pytest
-from sqlalchemy import select
 
-from mypack.extensions import db
-from mypack.outbox.models import OutboxMessage
-from tests.factories import EMAILS, add_items, add_people, auth
+from tests.factories import EMAILS, add_items, add_people, auth, outbox_rows
 from tests.support.jobs import (
     BROKERS,
     JobProcess,
@@ -69,13 +66,6 @@ def order(app) -> int:
     return response.get_json()["id"]
 
 
-def rows(app) -> list[OutboxMessage]:
-    with app.app_context():
-        found = list(db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
-        db.session.expunge_all()
-        return found
-
-
 def message_ids(smtp_server) -> list[str]:
     return sorted(message["Message-ID"] for message in smtp_server.messages)
 
@@ -91,7 +81,7 @@ def test_a_worker_sends_the_receipt_of_an_order(shop, instance_path, smtp_server
         line = next(line for line in running.output().splitlines()
                     if "outbox: sent order_receipt mail 1 " in line)
         assert line.split("|")[3] not in ("", "-")
-    [row] = rows(shop)
+    [row] = outbox_rows(shop)
     assert row.sent_at is not None and row.dispatched_at is not None
 
 
@@ -107,7 +97,7 @@ def test_orders_placed_while_rabbitmq_is_down_are_mailed_once_it_is_back(
         assert shop.extensions["outbox"].wait(30)
     finally:
         subprocess.run([rabbitmqctl, "-q", "start_app"], check=True, timeout=60)
-    assert len(orders) == 3 and [row.sent_at for row in rows(shop)] == [None] * 3
+    assert len(orders) == 3 and [row.sent_at for row in outbox_rows(shop)] == [None] * 3
     warnings = [r.getMessage() for r in caplog.records if "job broker" in r.getMessage()]
     assert len(warnings) == 1  # one per outage, not one per order
     # Nobody does anything: the sweep of `mypack beat` hands the rows over.
@@ -119,7 +109,7 @@ def test_orders_placed_while_rabbitmq_is_down_are_mailed_once_it_is_back(
         assert "outbox sweep: handed over 3 message(s): 1, 2, 3" in running.output()
     assert len(smtp_server.messages) == 3
     assert len(set(message_ids(smtp_server))) == 3
-    assert all(row.sent_at is not None for row in rows(shop))
+    assert all(row.sent_at is not None for row in outbox_rows(shop))
 
 
 def test_a_worker_killed_while_sending_leaves_the_mail_to_another_sent_once(
@@ -146,5 +136,5 @@ def test_a_worker_killed_while_sending_leaves_the_mail_to_another_sent_once(
         smtp_server.wait_for(1, timeout=60)
         time.sleep(3)  # more sweeps and redeliveries: nothing is sent twice
     assert len(smtp_server.messages) == 1
-    [row] = rows(shop)
+    [row] = outbox_rows(shop)
     assert row.sent_at is not None and row.attempts == 2
