@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -154,12 +155,20 @@ def deployed(deployment, server):
         PROXY_FIX_X_FOR=1, PROXY_FIX_X_PROTO=1,
         # Per-process rate-limit counters, as the shipped production example accepts.
         SILENCED_CHECKS=["mypack.W093"],
+        # Receipts of the orders the tests place go to a queue of the test's own on the
+        # local RabbitMQ, removed after it, never to a queue some worker of the machine
+        # reads.
+        CELERY_TASK_DEFAULT_QUEUE=f"mypack-test-{uuid.uuid4().hex[:12]}",
     )
     deployment.configure(**deployment.settings)
     deployment.mypack("db", "upgrade")
     deployment.set_version("1.0.0")
     yield deployment
     deployment.set_version("1.0.0")
+    from tests.support.jobs import BROKERS, broker_reachable, delete_queue
+
+    if broker_reachable(BROKERS["amqp"]) is None:
+        delete_queue(BROKERS["amqp"], deployment.settings["CELERY_TASK_DEFAULT_QUEUE"])
 
 
 # --- real database servers ---------------------------------------------------------
