@@ -80,5 +80,6 @@ def schedule(config) -> dict[str, dict[str, Any]]:
 def task(name: str) -> Task:
     """The task ``name`` of the current app's Celery app."""
     celery: Celery = current_app.extensions["celery"]
-    celery.loader.import_default_modules()
+    if name not in celery.tasks:  # its module not imported yet: once per process
+        celery.loader.import_default_modules()
     return celery.tasks[name]
