@@ -1,6 +1,7 @@
 """Mail through real workers: ``mypack worker`` (and ``mypack beat``) on RabbitMQ or
 Redis, PostgreSQL, and a real SMTP server; the broker stopped while orders are placed;
-a worker killed in the middle of sending.
+a worker killed in the middle of sending; a mail server that refuses (tried again with
+growing pauses, then given up on), or that is down and comes back.
 
 The test's process stands for the web server: it places orders through the API, with
 jobs handed to the broker as in production.
@@ -9,12 +10,14 @@ jobs handed to the broker as in production.
 from __future__ import annotations
 
 import logging
+import re
 import subprocess
 import time
+from datetime import datetime
 
 import pytest
 
-from tests.factories import EMAILS, add_items, add_people, auth, outbox_rows
+from tests.factories import EMAILS, add_items, add_people, auth, count, outbox_rows
 from tests.support.jobs import (
     BROKERS,
     JobProcess,
@@ -23,6 +26,8 @@ from tests.support.jobs import (
     job_settings,
     worker,
 )
+from tests.support.servers import free_port
+from tests.support.smtp import SmtpServer
 from tests.support.system import command, unavailable
 
 
@@ -138,3 +143,95 @@ def test_a_worker_killed_while_sending_leaves_the_mail_to_another_sent_once(
     assert len(smtp_server.messages) == 1
     [row] = outbox_rows(shop)
     assert row.sent_at is not None and row.attempts == 2
+
+
+def records(running, text: str) -> list[list[str]]:
+    """The worker's log records whose message holds ``text``, as their TEXT_FORMAT
+    fields: time, level, pid, job id, logger, message, place."""
+    return [line.split("|") for line in running.output().splitlines()
+            if "|" in line and text in line.split("|")[5]]
+
+
+def logged_at(record: list[str]) -> datetime:
+    return datetime.strptime(record[0], "%Y-%m-%d %H:%M:%S,%f")
+
+
+def delivery_task_ids(running) -> set[str]:
+    """The ids Celery itself gives the delivery tasks it receives (each retry, too)."""
+    return set(re.findall(r"Task mypack\.outbox\.deliver\[([0-9a-f-]+)\] received",
+                          running.output()))
+
+
+def test_a_refusing_mail_server_is_tried_again_by_the_worker_then_given_up(
+        shop, instance_path, smtp_server):
+    from mypack.extensions import db
+    from mypack.orders.models import Order
+
+    # Pauses of 1 s, then 2 s, then 2 s (doubled, up to the longest), then no fifth try.
+    settings = {**shop.settings, "OUTBOX_RETRY_SECONDS": 1, "OUTBOX_RETRY_MAX_SECONDS": 2,
+                "OUTBOX_MAX_ATTEMPTS": 4}
+    smtp_server.refuse = "451 4.3.0 Try again later"
+    with worker(instance_path, settings) as running:
+        order_id = order(shop)
+        assert shop.answered_in < 1  # the order does not wait for the mail server
+        running.wait_for_line("outbox: gave up on order_receipt mail 1 ", timeout=30)
+        time.sleep(2.5)  # longer than any pause: no try after the last
+        assert smtp_server.refused == 4
+    assert smtp_server.messages == []
+    failed = records(running, "outbox: order_receipt mail 1 to customer@example.com failed")
+    [gave_up] = records(running, "outbox: gave up on order_receipt mail 1 ")
+    assert [record[5].split(": ", 1)[1] for record in failed] == [
+        f"order_receipt mail 1 to customer@example.com failed (try {n} of 4): "
+        f"SMTPDataError: (451, b'4.3.0 Try again later'); trying again in {pause} s"
+        for n, pause in ((1, 1), (2, 2), (3, 2))]
+    assert gave_up[5] == ("outbox: gave up on order_receipt mail 1 to customer@example.com "
+                          "after 4 tries: SMTPDataError: (451, b'4.3.0 Try again later')")
+    # The worker really waited each pause before the next try.
+    times = [logged_at(record) for record in [*failed, gave_up]]
+    gaps = [(times[n + 1] - times[n]).total_seconds() for n in range(3)]
+    assert all(pause - 0.01 <= gap < pause + 3 for gap, pause in zip(gaps, (1, 2, 2),
+                                                                      strict=True)), gaps
+    # Every line is a WARNING of the worker that names the job: the Celery task, which
+    # keeps its id through its retries.
+    [task_id] = delivery_task_ids(running)
+    for record in [*failed, gave_up]:
+        assert (record[1], record[3], record[4]) == ("WARNING", task_id, "mypack.outbox.tasks")
+    assert f"mypack.outbox.deliver[{task_id}] retry: Retry in 2s" in running.output()
+    [row] = outbox_rows(shop)
+    assert row.failed_at is not None and row.sent_at is None and row.claimed_at is None
+    assert row.attempts == 4 and row.last_error == "SMTPDataError: (451, b'4.3.0 Try again later')"
+    # The order stands, as it was placed.
+    assert count(shop, Order) == 1
+    with shop.app_context():
+        placed = db.session.get(Order, order_id)
+        assert placed is not None and placed.status == "placed"
+
+
+def test_a_mail_server_that_is_down_is_tried_again_and_mails_once_when_it_is_up(
+        shop, instance_path):
+    port = free_port()  # nothing listens there
+    settings = {**shop.settings, "MAIL_PORT": port, "OUTBOX_RETRY_SECONDS": 1,
+                "OUTBOX_RETRY_MAX_SECONDS": 1, "OUTBOX_MAX_ATTEMPTS": 30}
+    with worker(instance_path, settings) as running:
+        order(shop)
+        running.wait_for_line("outbox: order_receipt mail 1 to customer@example.com failed "
+                              "(try 2 of 30): ConnectionRefusedError", timeout=30)
+        late = SmtpServer(port).start()
+        try:
+            [mail] = late.wait_for(1, timeout=10)
+            running.wait_for_line("outbox: sent order_receipt mail 1 ")
+            time.sleep(2.5)  # more than a pause: no try after the one that sent it
+            assert len(late.messages) == 1
+        finally:
+            late.stop()
+    assert mail["To"] == EMAILS["customer"] and mail["Message-ID"].startswith("<outbox.1.")
+    failed = records(running, "outbox: order_receipt mail 1 to customer@example.com failed")
+    assert len(failed) >= 2
+    assert all(record[1] == "WARNING" and "ConnectionRefusedError" in record[5]
+               for record in failed)
+    [task_id] = delivery_task_ids(running)
+    [sent] = records(running, "outbox: sent order_receipt mail 1 ")
+    assert {record[3] for record in [*failed, sent]} == {task_id}
+    [row] = outbox_rows(shop)
+    assert row.sent_at is not None and row.failed_at is None and row.last_error is None
+    assert row.attempts == len(failed) + 1

@@ -18,10 +18,12 @@ from tests.support.servers import free_port
 class SmtpServer:
     """``messages`` holds every mail accepted; ``refuse`` answers each DATA with that
     reply instead (``"451 ..."``, ``"550 ..."``); ``stall`` seconds are waited in the
-    MAIL command of the next session, before any mail is taken (a server that hangs)."""
+    MAIL command of the next session, before any mail is taken (a server that hangs).
+    ``port``: listen there (a mail server that comes up where one was down), else on a
+    free port."""
 
-    def __init__(self) -> None:
-        self.port = free_port()
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.messages: list[EmailMessage] = []
         self.refuse: str | None = None
         self.stall = 0.0
