@@ -63,7 +63,7 @@ def load(seed: int = 8) -> dict:
         db.session.execute(db.text(
             "SELECT setval('orders_id_seq', (SELECT max(id) FROM orders))"))
         db.session.commit()
-    user = accounts.register(EMAIL, "Bench", PASSWORD)
+    user = accounts.register(EMAIL, "Bench", PASSWORD, confirmed=True)
     token, _ = tokens.create(user, "bench")
     available = list(db.session.scalars(select(MenuItem.id).where(MenuItem.available)
                                         .order_by(MenuItem.id).limit(2)))

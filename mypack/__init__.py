@@ -5,8 +5,8 @@ The package's imports run one way (tests/test_layers.py walks them):
 - application: this module's ``create_app``, ``cli`` and ``commands``, ``startup`` and
   ``wsgi`` (what servers load), ``checks``, ``apache``, ``demo``;
 - request layers: ``api``, ``admin``, ``health``, and the page modules of the domain
-  packages (``views``, ``token_views``, ``reset_views``, ``manage``, ``queue``,
-  ``forms``, ``editing``, ``cli``, ``redirects``);
+  packages (``views``, ``token_views``, ``reset_views``, ``confirmation_views``,
+  ``manage``, ``queue``, ``forms``, ``editing``, ``cli``, ``redirects``);
 - domain: ``audit``, then ``auth``, ``menu``, ``orders`` in that order (orders
   reference accounts and items, never the reverse), and ``models``, every table;
 - foundation: ``config``, ``instance``, ``database``, ``extensions``, ``logs``,
@@ -136,7 +136,11 @@ def register_blueprints(app: Flask) -> None:
     from werkzeug.routing import IntegerConverter
 
     from mypack import admin, api, health
-    from mypack.auth import reset_views, token_views  # noqa: F401  (routes on auth's blueprint)
+    from mypack.auth import (  # noqa: F401  (routes on auth's blueprint)
+        confirmation_views,
+        reset_views,
+        token_views,
+    )
     from mypack.auth import views as auth_pages
     from mypack.database import ID_PATTERN, MAX_ID
     from mypack.menu import manage  # noqa: F401  (the staff pages, on the menu's blueprint)

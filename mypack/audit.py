@@ -18,7 +18,8 @@ from mypack.libraries import loaded_user
 EVENTS = ("login_success", "login_failure", "lockout", "logout", "password_change",
           "password_reset", "password_reset_request", "role_change", "activate",
           "deactivate", "unlock", "register", "token_create", "token_revoke",
-          "profile_change", "user_delete")
+          "profile_change", "user_delete", "email_confirm", "email_confirmation_request",
+          "email_change_request", "email_change")
 
 
 class AuditEvent(Model):

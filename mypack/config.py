@@ -167,6 +167,12 @@ class Config:
     PASSWORD_RESET_SECONDS = 60 * 60
     PASSWORD_RESET_RATE_LIMIT = "10 per hour"
     PASSWORD_RESET_MAILS_PER_HOUR = 3
+    #: Email confirmation (and change) by mail: how long a link works (seconds), how
+    #: many "send again" and change requests one client may post, and how many links
+    #: one address gets per hour.
+    EMAIL_CONFIRMATION_SECONDS = 3 * 24 * 60 * 60
+    EMAIL_CONFIRMATION_RATE_LIMIT = "10 per hour"
+    EMAIL_CONFIRMATION_MAILS_PER_HOUR = 3
     #: Where the per-client counters live: "memory://" for one process, a shared
     #: store such as "redis://127.0.0.1:6379" when several processes serve.
     RATELIMIT_STORAGE_URI = "memory://"

@@ -29,12 +29,13 @@ def wants_json() -> bool:
     )
 
 
-def error_response(error: HTTPException, fields: dict | None = None):
-    """Render an HTTP error as JSON or as a page in the site's layout."""
+def error_response(error: HTTPException, fields: dict | None = None, code: str | None = None):
+    """Render an HTTP error as JSON or as a page in the site's layout; ``code`` is the
+    JSON's, when not the status's name."""
     status = error.code or 500
     message = error.description or ""
     if wants_json():
-        code = (error.name or "error").lower().replace(" ", "_").replace("'", "")
+        code = code or (error.name or "error").lower().replace(" ", "_").replace("'", "")
         body = {"status": status, "code": code, "message": message, "fields": fields or {}}
         response = jsonify(error=body)
     else:
@@ -140,7 +141,7 @@ def handle_domain_error(error: domain.DomainError):
                                                          retry_after=error.retry_after)
     else:
         http_error = answer(error.message)
-    return error_response(http_error, fields=error.fields or None)
+    return error_response(http_error, fields=error.fields or None, code=error.code)
 
 
 def init_app(app: Flask) -> None:

@@ -20,6 +20,10 @@ class DomainError(Exception):
     them only where a form shows the message next to its fields.
     """
 
+    #: The JSON error's ``code`` when the status's own (``forbidden``) would not tell a
+    #: program what to do next; None for the status's.
+    code: str | None = None
+
     def __init__(self, message: str, fields: dict[str, list[str]] | None = None) -> None:
         super().__init__(message)
         self.message = message

@@ -77,10 +77,11 @@ def dispose(app) -> None:
 # --- users, logins and credentials ---------------------------------------------------------
 
 def make_user(app, email="ada@example.com", role="customer", password=PASSWORD,
-              name="Ada", active=True) -> int:
-    """A user in the app's database, through the accounts service; returns its id."""
+              name="Ada", active=True, confirmed=True) -> int:
+    """A user in the app's database, through the accounts service; returns its id.
+    Confirmed unless told (as an operator's accounts are): no confirmation mail."""
     with app.app_context():
-        user = service.register(email, name, password, role=role)
+        user = service.register(email, name, password, role=role, confirmed=confirmed)
         assert user is not None, f"{email} exists already"
         if not active:
             user.active = False

@@ -30,8 +30,8 @@ DOMAIN_PACKAGES = {"mypack.audit": AUDIT, "mypack.outbox": AUDIT, "mypack.auth":
                    "mypack.menu": MENU, "mypack.orders": ORDERS, "mypack.periodic": MODELS,
                    "mypack.models": MODELS}
 #: Modules of the domain packages that answer requests (pages, forms, the CLI).
-REQUEST_MODULE_NAMES = {"views", "token_views", "reset_views", "manage", "queue", "forms",
-                        "editing", "cli", "redirects"}
+REQUEST_MODULE_NAMES = {"views", "token_views", "reset_views", "confirmation_views", "manage",
+                        "queue", "forms", "editing", "cli", "redirects"}
 REQUEST_PACKAGES = ("mypack.api", "mypack.admin", "mypack.health")
 APPLICATION_MODULES = ("mypack", "mypack.cli", "mypack.commands", "mypack.wsgi", "mypack.startup",
                        "mypack.demo", "mypack.apache", "mypack.checks")

@@ -22,7 +22,11 @@ class UTCDateTime(fields.DateTime):
 
 class ErrorBody(Schema):
     status = fields.Integer(required=True)
-    code = fields.String(required=True)
+    code = fields.String(required=True, metadata={
+        "description": "The status's name in snake case (not_found, forbidden, ...), or a "
+                       "code a program can act on: email_unconfirmed (the caller must "
+                       "confirm their address first; POST /api/v1/me/confirmation mails "
+                       "the link again), email_confirmed (it is confirmed already)."})
     message = fields.String(required=True)
     fields = fields.Dict(required=True)  # type: ignore[assignment]  # the body's "fields"
 
@@ -51,6 +55,8 @@ class UserSchema(Schema):
     role = fields.String(dump_only=True)
     active = fields.Boolean(dump_only=True)
     email = fields.String(dump_only=True)
+    email_confirmed = fields.Boolean(dump_only=True, metadata={
+        "description": "Whether the address is confirmed: an account may order once it is."})
     created_at = UTCDateTime(dump_only=True)
 
 

@@ -68,3 +68,9 @@ class PasswordForm(FlaskForm):
     password = PasswordField("New password", validators=[DataRequired(), NewPassword()])
     confirm = PasswordField("Repeat the new password", validators=[
         DataRequired(), EqualTo("password", message="The passwords differ.")])
+
+
+class EmailForm(FlaskForm):
+    email = StringField("New email address", validators=[
+        DataRequired(), Length(max=EMAIL_LENGTH), EMAIL])
+    password = PasswordField("Your password", validators=[DataRequired(), Length(max=MAX_LENGTH)])

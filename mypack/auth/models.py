@@ -16,6 +16,9 @@ from mypack.extensions import Model
 ROLES = ("customer", "staff", "admin")
 #: API token scopes from least to most rights, likewise (mypack.auth.tokens).
 TOKEN_SCOPES = ("read", "write")
+#: The outbox kind of the mail that confirms an address, and its templates' name
+#: (templates/mail/email_confirmation.*; mypack.auth.confirmation).
+CONFIRMATION_KIND = "email_confirmation"
 
 
 def new_session_token() -> str:
@@ -45,6 +48,10 @@ class User(UserMixin, Model):
     #: Mail when an order is ready or cancelled (the profile's choice; a receipt is
     #: always sent: it is the record of a purchase).
     mail_order_updates: Mapped[bool] = mapped_column(default=True, server_default=true())
+    #: When the owner showed they read mail at ``email`` (a confirmation link), or an
+    #: operator vouched for it (``create-admin``, the console); None until then, and
+    #: an account without it may not order (mypack.auth.confirmation).
+    email_confirmed_at: Mapped[datetime | None]
     #: Part of the login id: rotated at logout and password change, so copies of
     #: old session and remember cookies stop working everywhere at once.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
@@ -62,6 +69,10 @@ class User(UserMixin, Model):
     def has_role(self, role: str) -> bool:
         """Whether the user has at least the rights of ``role``."""
         return ROLES.index(self.role) >= ROLES.index(role)
+
+    @property
+    def email_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
 
     def end_sessions(self) -> None:
         """Invalidate every session and remember cookie of this user."""

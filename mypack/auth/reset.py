@@ -7,29 +7,25 @@ Whether a mail goes out is decided when it is sent (:func:`prepare_mail`, regist
 with the outbox by ``mypack.auth.setup``): only to an active account, with a link
 minted then. The link's token is therefore never stored, in the outbox or anywhere.
 
-The token is signed with the app's key (``SECRET_KEY``, and its fallbacks while keys
-rotate) under a salt of its own, so no other signed value (a session, a remember
-cookie) can pass for one. It carries the user's id and a fingerprint of their
-password hash and email: once the password is set (by this link, a change, an
-admin) or the email changed, the fingerprint no longer matches and the link is dead.
+The token is signed under a salt of its own (mypack.auth.links). It carries the
+user's id and a fingerprint of their password hash and email: once the password is
+set (by this link, a change, an admin) or the email changed, the fingerprint no
+longer matches and the link is dead.
 That makes it single-use without a table of links.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import math
-import re
 from datetime import timedelta
 from typing import Any
 
 from flask import current_app
-from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from mypack import audit
-from mypack.auth import service
+from mypack.auth import links, service
 from mypack.auth.models import User, normalize_email
 from mypack.database import utcnow
 from mypack.exceptions import Invalid
@@ -41,10 +37,6 @@ from mypack.outbox.kinds import Skip
 KIND = "password_reset"
 #: Keeps these tokens apart from every other value signed with the app's key.
 SALT = "mypack.auth.password-reset"
-#: What the serializer makes (URL-safe base64 and dots), of a sane length: anything
-#: else is not a link of ours, and never reaches the decoder (a lone surrogate in a
-#: path would fail its UTF-8 encoding: a 500).
-TOKEN = re.compile(r"[A-Za-z0-9_.\-]{1,512}")
 #: The window of PASSWORD_RESET_MAILS_PER_HOUR.
 MAIL_WINDOW = timedelta(hours=1)
 
@@ -107,26 +99,14 @@ def prepare_mail(recipient: str, context: dict[str, Any]) -> dict[str, Any]:
 
 # --- the link -------------------------------------------------------------------------------
 
-def _serializer() -> URLSafeTimedSerializer:
-    config = current_app.config
-    # The current key signs; the fallbacks still verify (itsdangerous: newest last).
-    keys = [*(config.get("SECRET_KEY_FALLBACKS") or ()), config["SECRET_KEY"]]
-    return URLSafeTimedSerializer(keys, salt=SALT,
-                                  signer_kwargs={"digest_method": hashlib.sha256})
-
-
 def fingerprint(user: User) -> str:
-    """What the link remembers of the account: changes when its password or email does.
-
-    A digest, not the hash itself: the token is signed, not encrypted, and its
-    contents are readable by whoever holds it."""
-    material = f"{user.password_hash}\x00{user.email}".encode()
-    return hashlib.sha256(material).hexdigest()[:32]
+    """What the link remembers of the account: changes when its password or email does."""
+    return links.digest(user.password_hash, user.email)
 
 
 def make_token(user: User) -> str:
     """A reset token for ``user``, good until its password changes or it expires."""
-    return _serializer().dumps([user.id, fingerprint(user)])
+    return links.make(SALT, [user.id, fingerprint(user)])
 
 
 def user_for(token: str, lock: bool = False) -> User:
@@ -137,18 +117,15 @@ def user_for(token: str, lock: bool = False) -> User:
     :raise LinkInvalid: anything else: not ours, used, or the account is not there,
         not active, or changed its email.
     """
-    if not isinstance(token, str) or not TOKEN.fullmatch(token):
-        raise LinkInvalid()
     try:
-        payload = _serializer().loads(token, max_age=current_app.config["PASSWORD_RESET_SECONDS"])
-    except SignatureExpired:  # only raised once the signature was found right
+        user_id, remembered = links.read(SALT, token, current_app.config["PASSWORD_RESET_SECONDS"],
+                                         length=2)
+    except links.Expired:
         raise LinkExpired() from None
-    except BadData:
+    except links.Unreadable:
         raise LinkInvalid() from None
-    user_id, remembered = (payload if isinstance(payload, list) and len(payload) == 2
-                           else (None, None))
     if not isinstance(user_id, int) or not isinstance(remembered, str):
-        raise LinkInvalid()  # signed by us, so never; but a key shared by mistake
+        raise LinkInvalid()
     query = select(User).where(User.id == user_id)
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)

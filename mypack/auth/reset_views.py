@@ -78,14 +78,15 @@ def reset_password(token: str):
                 return redirect(url_for("auth.login"))
         page = render_template("auth/reset_password.html", form=form, email=user.email)
         status = 400 if form.errors else 200
-    except reset.LinkExpired as expired:
-        page, status = render_template("auth/reset_link.html", message=expired.message), 410
-    except reset.LinkInvalid as invalid:
-        page, status = render_template("auth/reset_link.html", message=invalid.message), 400
-    return _secret_page(page, status)
+    except (reset.LinkExpired, reset.LinkInvalid) as refused:
+        page = render_template("auth/link.html", heading="Password reset link",
+                               message=refused.message, again="Ask for a new link",
+                               again_url=url_for("auth.request_reset"))
+        status = 410 if isinstance(refused, reset.LinkExpired) else 400
+    return secret_page(page, status)
 
 
-def _secret_page(page: str, status: int):
+def secret_page(page: str, status: int):
     """A page whose address holds a secret: never sent on as a Referer (to this site's
     own files either), nor kept by any cache."""
     response = make_response(page, status)

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from mypack import audit
 from mypack.auth import tokens
-from mypack.auth.models import ROLES, LoginThrottle, User, normalize_email
+from mypack.auth.models import CONFIRMATION_KIND, ROLES, LoginThrottle, User, normalize_email
 from mypack.auth.names import clean_name, name_problem
 from mypack.auth.passwords import (
     hash_password,
@@ -29,6 +29,7 @@ from mypack.auth.passwords import (
 from mypack.database import column_length, references, utcnow
 from mypack.exceptions import Conflict, Invalid, Locked, NotFound, Refused
 from mypack.extensions import db
+from mypack.outbox import service as outbox
 from mypack.text import EMAIL_LENGTH, control_characters
 
 
@@ -268,8 +269,13 @@ def unlock(email: str) -> None:
 
 # --- accounts -------------------------------------------------------------------------------
 
-def register(email: str, display_name: str, password: str, role: str = "customer") -> User | None:
+def register(email: str, display_name: str, password: str, role: str = "customer",
+             confirmed: bool = False) -> User | None:
     """Create an account; None when the email is taken (the caller must not say so).
+
+    A ``confirmed`` account's email is taken as its owner's (an operator made it:
+    ``create-admin``, the console); any other is sent a confirmation link, written
+    with the account (mypack.auth.confirmation), and may not order until it is used.
 
     :raise AccountError: the email, name, password or role is not acceptable.
     """
@@ -284,14 +290,17 @@ def register(email: str, display_name: str, password: str, role: str = "customer
         waste_time_like_a_check(password)  # as long as hashing a new password
         return None
     user = User(email=email, display_name=display_name, role=role,
-                password_hash=hash_password(password))
+                password_hash=hash_password(password),
+                email_confirmed_at=utcnow() if confirmed else None)
     db.session.add(user)
     try:
         db.session.flush()
     except IntegrityError:  # registered at the same moment by another request
         db.session.rollback()
         return None
-    audit.record("register", user)
+    audit.record("register", user, detail="email confirmed" if confirmed else "")
+    if not confirmed:
+        outbox.enqueue(CONFIRMATION_KIND, email, {"user_id": user.id})
     db.session.commit()
     return user
 
@@ -401,6 +410,8 @@ def update_user(user: User, *, email: str, display_name: str, role: str, active:
             if old != new]
         if changed:
             audit.record("profile_change", user, detail="; ".join(changed))
+            if email != user.email:  # an admin vouches for the address they type
+                user.email_confirmed_at = utcnow()
             user.email, user.display_name = email, display_name
         _change_role(user, role)
         _change_active(user, active)

@@ -1,13 +1,14 @@
 """Wiring accounts into the app: Flask-Login with mypack's loaders and role gate,
 the session interface, CSRF on every form (Flask-WTF), per-client rate limits
-(Flask-Limiter), and the password-reset mail's preparation (the outbox's)."""
+(Flask-Limiter), and the preparation of the reset and confirmation mails (the
+outbox's)."""
 
 from __future__ import annotations
 
 from flask import Flask
 from flask_login import current_user
 
-from mypack.auth import credentials, reset, roles
+from mypack.auth import confirmation, credentials, reset, roles
 from mypack.auth.sessions import HeaderAuthSessions, end_idle_session
 from mypack.extensions import csrf, limiter, login_manager
 from mypack.libraries import drop_limiter_request_check
@@ -32,9 +33,10 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
     _check_limits_in_views_only(app)
     app.before_request(end_idle_session)
-    # A reset mail is decided when it is sent: only to an active account, with a
-    # link minted then (mypack.auth.reset).
+    # Reset and confirmation mails are decided when they are sent: only to an active
+    # account, with a link minted then (mypack.auth.reset, mypack.auth.confirmation).
     kinds.register(app, reset.KIND, reset.prepare_mail)
+    kinds.register(app, confirmation.KIND, confirmation.prepare_mail)
 
 
 def _check_limits_in_views_only(app: Flask) -> None:

@@ -7,7 +7,14 @@ from flask_login import current_user
 
 from mypack import audit
 from mypack.auth import service
-from mypack.auth.forms import LoginForm, MailForm, PasswordForm, ProfileForm, RegisterForm
+from mypack.auth.forms import (
+    EmailForm,
+    LoginForm,
+    MailForm,
+    PasswordForm,
+    ProfileForm,
+    RegisterForm,
+)
 from mypack.auth.redirects import safe_next
 from mypack.auth.roles import role_required
 from mypack.auth.sessions import end_session, is_remembered, start_session
@@ -33,7 +40,10 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         service.register(form.email.data, form.display_name.data, form.password.data)
-        flash("Thank you for registering. You can log in now.", "success")
+        # The same words whether the email was free or taken (the owner of a taken one
+        # gets no link, and knows their account).
+        flash("Thank you for registering. You can log in now; to place orders, follow the "
+              "link we are mailing to your address.", "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/register.html", form=form), 400 if form.errors else 200
 
@@ -101,6 +111,7 @@ def profile_page(**forms) -> str:
     empty."""
     forms.setdefault("form", ProfileForm(formdata=None, obj=current_user))
     forms.setdefault("password_form", PasswordForm(formdata=None))
+    forms.setdefault("email_form", EmailForm(formdata=None))
     forms.setdefault("mail_form", MailForm(
         formdata=None, order_updates=current_user.mail_order_updates))
     return render_template("auth/profile.html", **forms)

@@ -18,6 +18,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from mypack.auth import confirmation
 from mypack.auth.models import User
 from mypack.database import commit_retrying_deadlocks, utcnow
 from mypack.exceptions import Conflict, NotFound
@@ -61,7 +62,9 @@ def place_order(user, quantities: Mapping[int, int], submission_key: str) -> Ord
     ``submission_key`` returns the first order instead of placing another.
 
     :raise OrderError: no items, a quantity outside 1-50, an unknown or unavailable item.
+    :raise EmailUnconfirmed: the user has not confirmed their address.
     """
+    confirmation.require_confirmed(user)
     wanted = {int(item_id): quantity for item_id, quantity in quantities.items() if quantity}
     try:
         lines = _priced_lines(wanted)

@@ -12,6 +12,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from mypack.auth import confirmation
 from mypack.auth.roles import role_required
 from mypack.extensions import db
 from mypack.menu.models import CATEGORIES, MenuItem
@@ -41,7 +42,11 @@ def new():
 
     :raise 400: quantities that are not whole numbers from 0 to 50, none at all, or
         items not on the menu (the choice again, with the reason).
+    :raise 403: the customer has not confirmed their email address (a page that says
+        so, with a button to send the link again).
     """
+    # Told before choosing, not after: the service refuses the order itself.
+    confirmation.require_confirmed(current_user)
     form = OrderForm()
     if request.method == "GET":
         return _choice_page()

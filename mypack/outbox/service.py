@@ -40,6 +40,15 @@ def written_since(kind: str, recipient: str, since: datetime) -> int:
                OutboxMessage.created_at >= since)) or 0
 
 
+def oldest_since(kind: str, recipient: str, since: datetime) -> datetime | None:
+    """When the oldest of the mails :func:`written_since` counts was written: the
+    count falls by one when it leaves the window."""
+    return db.session.scalar(
+        select(func.min(OutboxMessage.created_at))
+        .where(OutboxMessage.kind == kind, OutboxMessage.recipient == recipient,
+               OutboxMessage.created_at >= since))
+
+
 def claim_seconds() -> float:
     """How long a claim holds: longer than a task may run (its hard time limit), so a
     claim older than this belongs to a task that died."""

@@ -145,6 +145,14 @@
 # PASSWORD_RESET_SECONDS = 3600
 # PASSWORD_RESET_RATE_LIMIT = "10 per hour"
 # PASSWORD_RESET_MAILS_PER_HOUR = 3
+# Email confirmation: a new account is mailed a link and may order once it is used;
+# a changed address replaces the old one only when the link mailed to it is used. A
+# link works for EMAIL_CONFIRMATION_SECONDS (3 days); one client may ask for another
+# link, or a change, EMAIL_CONFIRMATION_RATE_LIMIT times, and one address is mailed
+# at most EMAIL_CONFIRMATION_MAILS_PER_HOUR links an hour.
+# EMAIL_CONFIRMATION_SECONDS = 259200
+# EMAIL_CONFIRMATION_RATE_LIMIT = "10 per hour"
+# EMAIL_CONFIRMATION_MAILS_PER_HOUR = 3
 # Where those counters live: "memory://" counts per process; with several processes
 # (mod_wsgi daemons, gunicorn workers, nodes) use a shared store such as
 # "redis://127.0.0.1:6379" (pip install redis).

@@ -32,6 +32,11 @@ from werkzeug.serving import make_server
 from mypack.extensions import db
 
 ADMIN = ("admin@example.com", "Fuzz-Admin-Pass-1")
+#: Operations that cannot answer 2xx to the fuzzer's account: it is a confirmed admin
+#: (schemathesis 4 applies an operation's own auth to every operation), so asking for
+#: a confirmation link is its documented 409; tests/api/test_confirmation.py has the
+#: 202.
+NO_SUCCESS_FOR_THE_FUZZER = {"POST /api/v1/me/confirmation": {409}}
 #: Requests per operation in the generated phase (the coverage phase adds its own).
 MAX_EXAMPLES = 25
 #: How often a path id is one of the records made here, not one schemathesis invents.
@@ -48,10 +53,11 @@ def seed(app) -> dict[str, list[int]]:
 
     with app.app_context():
         customers = [service.register(f"customer{n}@example.com", f"Customer {n}",
-                                      "Fuzz-Customer-Pass-1") for n in range(4)]
+                                      "Fuzz-Customer-Pass-1", confirmed=True)
+                     for n in range(4)]
         # Made last, so no boundary value of an id (1, 0, the largest) is the
         # fuzzer's own account.
-        admin = service.register(ADMIN[0], "Admin", ADMIN[1], role="admin")
+        admin = service.register(ADMIN[0], "Admin", ADMIN[1], role="admin", confirmed=True)
         suppliers = [Supplier(name=f"Supplier {n}") for n in range(6)]
         items = [MenuItem(name=f"Item {n}", category=("coffee", "tea", "food")[n % 3],
                           price=Decimal("2.50") + n, supplier=suppliers[n % 4])
@@ -164,7 +170,9 @@ def test_schemathesis_finds_no_failure_and_reaches_every_operation(api_server, t
     assert not unanswered, f"never reached: {sorted(unanswered)}"
     no_success = {operation: sorted(set(answers.by_operation[operation]))
                   for operation in operations
-                  if not any(200 <= status < 300 for status in answers.by_operation[operation])}
+                  if not any(200 <= status < 300 for status in answers.by_operation[operation])
+                  and not set(answers.by_operation[operation])
+                  <= NO_SUCCESS_FOR_THE_FUZZER.get(operation, set())}
     assert not no_success, f"no 2xx answer (statuses seen): {no_success}"
     # The status move of real orders, not only 404s (issue 16, point 19).
     moves = answers.by_operation["POST /api/v1/orders/{order_id}/status"]

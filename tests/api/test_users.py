@@ -53,7 +53,7 @@ def test_list_is_paginated(site, client):
     emails = [user["email"] for user in body["items"]]
     assert emails == ["guest1@example.com", "guest2@example.com", "guest3@example.com"]
     assert set(body["items"][0]) == {"id", "display_name", "role", "active", "email",
-                                     "created_at"}
+                                     "email_confirmed", "created_at"}
     assert_no_password_hash(response)
     everyone = client.get("/api/v1/users?per_page=100", headers=basic(ADMIN)).json
     assert len(everyone["items"]) == 8

@@ -121,9 +121,10 @@ def test_create_admin_asks_the_password_twice(cli, cli_app):
     assert PASSWORD not in result.output  # the prompt does not echo
     admin = user(cli_app, "boss@example.com")
     assert (admin.role, admin.display_name, admin.active) == ("admin", "Bo", True)
+    assert admin.email_confirmed  # an operator's account: no confirmation mail
     assert PASSWORD not in admin.password_hash
     assert verify_password(admin.password_hash, PASSWORD)
-    assert events(cli_app, "boss@example.com") == [("register", "")]
+    assert events(cli_app, "boss@example.com") == [("register", "email confirmed")]
 
 
 def test_create_admin_reads_the_first_line_of_stdin(cli, cli_app):
@@ -203,13 +204,16 @@ def test_user_list_is_a_table(cli, cli_app):
         service.authenticate("zoe@example.com", PASSWORD)
         last_login = service.find_user("zoe@example.com").last_login_at
     assert_ok(cli("user", "deactivate", "ada@example.com"))
+    assert_ok(cli("user", "confirm", "ZOE@example.com"), "zoe@example.com confirmed")
 
     result = cli("user", "list")
     assert_ok(result)
     header, *rows = result.stdout.splitlines()
-    assert header.split() == ["EMAIL", "NAME", "ROLE", "ACTIVE", "LAST", "LOGIN", "(UTC)"]
-    assert rows[0].split() == ["ada@example.com", "Ada", "Lovelace", "customer", "no", "never"]
-    assert rows[1].split() == ["zoe@example.com", "Zoë", "admin", "yes",
+    assert header.split() == ["EMAIL", "NAME", "ROLE", "ACTIVE", "CONFIRMED", "LAST", "LOGIN",
+                              "(UTC)"]
+    assert rows[0].split() == ["ada@example.com", "Ada", "Lovelace", "customer", "no", "no",
+                               "never"]
+    assert rows[1].split() == ["zoe@example.com", "Zoë", "admin", "yes", "yes",
                                *f"{last_login:%Y-%m-%d %H:%M}".split()]
     assert header.index("ROLE") == rows[0].index("customer") == rows[1].index("admin")
 
@@ -387,7 +391,7 @@ def test_through_the_mypack_console_script(instance_path, tmp_path):
     listing = mypack("user", "list")
     assert listing.returncode == 0, listing.stderr
     assert listing.stdout.splitlines()[1].split() == [
-        "boss@example.com", "Administrator", "admin", "yes", "never"]
+        "boss@example.com", "Administrator", "admin", "yes", "yes", "never"]
 
     last_admin = mypack("user", "deactivate", "boss@example.com")
     assert last_admin.returncode == 1

@@ -27,7 +27,8 @@ def cafe(migrated_app):
         db.session.add_all([MenuItem(name="Flat white", category="coffee", price=Decimal("3.20")),
                             MenuItem(name="Scone", category="food", price=Decimal("2.45"))])
         for n in range(CUSTOMERS):
-            accounts.register(f"c{n}@example.com", f"Customer {n}", "Flat-White-42")
+            accounts.register(f"c{n}@example.com", f"Customer {n}", "Flat-White-42",
+                              confirmed=True)
         db.session.commit()
         items = {item.name: item.id for item in db.session.scalars(select(MenuItem))}
         users = [user.id for user in accounts.list_users()]
