@@ -12,6 +12,7 @@ from flask_migrate import upgrade as upgrade_to
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DataError, OperationalError
 
+from mypack.auth.models import User
 from mypack.database import (
     MIGRATIONS_DIR,
     current_revisions,
@@ -94,6 +95,18 @@ def test_migrations_keep_every_row_that_references_a_table_they_alter(db_app):
         counts = {table: db.session.scalar(text(f"SELECT COUNT(*) FROM {table}"))
                   for table in ("users", "api_tokens", "menu_items", "orders", "order_lines")}
     assert counts == dict.fromkeys(counts, 1)
+
+
+def test_existing_accounts_are_migrated_as_confirmed(db_app):
+    # Migration 0010: accounts made before confirmation was asked for may go on ordering.
+    init_migrations(db_app)
+    created = utcnow().replace(microsecond=0)
+    with db_app.app_context():
+        upgrade_to(revision="0009")
+        db.session.execute(text(ROWS_AT_0004[0]), {"yes": True, "now": created})
+        db.session.commit()
+        upgrade_to()
+        assert db.session.get(User, 1).email_confirmed_at == created
 
 
 def test_migrations_downgrade_to_empty_and_back(db_app):

@@ -287,6 +287,7 @@ def test_admin_creates_an_account_through_the_password_policy(site, admin):
     assert response.status_code == 302
     created = stored_user(site, "new@example.com")
     assert created.role == "staff" and created.active
+    assert created.email_confirmed  # an admin vouches for it: no confirmation mail
     assert verify_password(created.password_hash, NEW_USER["password"])
     assert created.password_hash.startswith("pbkdf2:sha256:")
     assert login(site.test_client(), "new@example.com", NEW_USER["password"]).status_code == 302
