@@ -4,6 +4,7 @@ customer sees it ready. Screenshots of the menu and the queue go to test-artifac
 """
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -72,6 +73,13 @@ def test_order_from_registration_to_ready(browser, site, tmp_path):
     assert "Thank you for registering" in page.content()
     log_in(page, site.url, "dana@example.com", "Cortado-Morning-5")
     assert "Welcome, Dana." in page.content()
+    assert "Please confirm your email address" in page.content()
+    # The confirmation link, from the mail (development runs jobs in-process).
+    link = re.search(r"https?://[^/\s]+(/auth/confirm/[A-Za-z0-9_.\-]+)", site.mail())
+    page.goto(site.url + link[1])
+    page.click("form.form button[type=submit]")
+    page.wait_for_load_state()
+    assert "is confirmed" in page.content()
 
     page.goto(site.url + "/orders/new")
     flat_white = page.locator(".order-item", has_text="Flat white").locator("input")

@@ -83,25 +83,36 @@ def test_receipt_ready_and_password_reset_arrive_by_mail(mailing, smtp_server, k
     with SERVERS[kind](mailing) as site:
         customer = Browser(site.url)
         register_and_login(customer, "ada@example.com", PASSWORD)
+        [welcome] = smtp_server.wait_for(1)
+        assert welcome["To"] == "ada@example.com"
+        assert welcome["Subject"] == "Confirm your email address at mypack café"
+        link = re.search(re.escape(SITE) + r"(/auth/confirm/[A-Za-z0-9_.\-]+)",
+                         parts(welcome)[0])
+        status, _, _ = customer.get("/orders/new")
+        assert status == 403  # not before the link is used
+        status, _, _ = customer.submit(link[1], {})
+        assert status == 302
         order_path = place_order(customer, {mailing.coffee: 2})
         order_id = int(order_path.rsplit("/", 1)[1])
-        [receipt] = smtp_server.wait_for(1)
+        receipt = smtp_server.wait_for(2)[1]
         assert receipt["To"] == "ada@example.com"
         assert receipt["Subject"] == f"Your order #{order_id} at mypack café"
         text, html = parts(receipt)
         assert "6.40" in text and f"{SITE}{order_path}" in text and f"{SITE}{order_path}" in html
 
-        register_and_login(Browser(site.url), "sam@example.com", PASSWORD, name="Sam")
-        mailing.mypack("user", "set-role", "sam@example.com", "staff")
+        # The café's admin (staff's rights, and more), as an operator makes one: confirmed,
+        # so mailed nothing.
+        mailing.mypack("create-admin", "--email", "sam@example.com", "--name", "Sam",
+                       "--password-stdin", input=PASSWORD + "\n")
         assert move(site.url, "sam@example.com", order_id, "placed", "preparing") == 200
         assert move(site.url, "sam@example.com", order_id, "preparing", "ready") == 200
-        ready = smtp_server.wait_for(2)[1]
+        ready = smtp_server.wait_for(3)[2]
         assert ready["Subject"] == f"Your order #{order_id} is ready for collection"
 
         stranger = Browser(site.url)
         status, _, _ = stranger.submit("/auth/reset", {"email": "ada@example.com"})
         assert status == 302
-        reset = smtp_server.wait_for(3)[2]
+        reset = smtp_server.wait_for(4)[3]
         link = re.search(re.escape(SITE) + r"(/auth/reset/[A-Za-z0-9_.\-]+)", parts(reset)[0])
         status, _, _ = stranger.submit(link[1], {"password": NEW, "confirm": NEW})
         assert status == 302
@@ -109,4 +120,4 @@ def test_receipt_ready_and_password_reset_arrive_by_mail(mailing, smtp_server, k
                                                                 "password": NEW})
         assert status == 302
         # Every mail once, each with its own Message-ID.
-        assert len({message["Message-ID"] for message in smtp_server.messages}) == 3
+        assert len({message["Message-ID"] for message in smtp_server.messages}) == 4

@@ -28,10 +28,14 @@ def menu(deployed, server):
     engine.dispose()
 
 
-def order_through(url, menu):
+def order_through(deployed, url, menu):
     engine, (flat_white, scone) = menu
     browser = Browser(url)
     register_and_login(browser)
+    # Unconfirmed (its mail goes nowhere here): told why, until an operator confirms.
+    status, _, page = browser.get("/orders/new")
+    assert status == 403 and "confirm your email address" in page
+    deployed.mypack("user", "confirm", "ada@example.com")
     path = place_order(browser, {flat_white: 2, scone: 1})
     status, _, page = browser.get(path)
     assert status == 200 and "8.85" in page and "placed" in page
@@ -42,9 +46,9 @@ def order_through(url, menu):
 
 def test_order_under_apache(deployed, menu):
     with Apache(deployed) as apache:
-        order_through(apache.url, menu)
+        order_through(deployed, apache.url, menu)
 
 
 def test_order_under_gunicorn(deployed, menu):
     with Gunicorn(deployed) as server:
-        order_through(server.url, menu)
+        order_through(deployed, server.url, menu)

@@ -116,17 +116,19 @@ class Deployment:
     def start_wsgi(self) -> Path:
         return self.root / "start.wsgi"
 
-    def mypack(self, *args, env=None, check=True, root=False) -> subprocess.CompletedProcess:
+    def mypack(self, *args, env=None, check=True, root=False,
+               input=None) -> subprocess.CompletedProcess:
         """Run the deployment's own mypack command on its instance folder as the service
         user, as the README says (files it creates must stay writable by the daemons);
-        ``root=True`` for what the sysadmin does as root (writing Apache's config)."""
+        ``root=True`` for what the sysadmin does as root (writing Apache's config);
+        ``input`` is its standard input (a --password-stdin)."""
         environment = {"PATH": "/usr/bin:/bin", "HOME": str(self.root), **(env or {})}
         command = [*([] if root else as_service_user()), self.venv / "bin" / "mypack",
                    "--instance", self.instance, *args]
         if check:
-            return run(*command, env=environment, cwd=self.root)
+            return run(*command, env=environment, cwd=self.root, input=input)
         return subprocess.run([str(part) for part in command], capture_output=True, text=True,
-                              env=environment, cwd=self.root)
+                              env=environment, cwd=self.root, input=input)
 
     def configure(self, **settings) -> None:
         """Write instance/config.py from scratch with these settings."""
@@ -617,7 +619,10 @@ class DevelopmentSite:
         self.mypack = Path(sys.executable).with_name("mypack")
         self.env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
                     "MYPACK_CONFIG": "development", "MYPACK_INSTANCE": str(instance),
-                    "MYPACK_LOG_TO_STDERR": "false"}
+                    "MYPACK_LOG_TO_STDERR": "false",
+                    # Mail to files instead of the console, for the test to read.
+                    "MYPACK_MAIL_BACKEND": "file",
+                    "MYPACK_MAIL_FILE_PATH": str(instance / "mail")}
         self.process: subprocess.Popen | None = None
         self.demo_output = ""
 
@@ -641,6 +646,12 @@ class DevelopmentSite:
                     if line.startswith(f"log in as {role}: "))
         email, password = line.split(": ", 1)[1].split(" / ")
         return email, password
+
+    def mail(self) -> str:
+        """Every mail the site has sent, as the file backend wrote them."""
+        folder = self.instance / "mail"
+        return "".join(path.read_text() for path in sorted(folder.glob("*"))) \
+            if folder.is_dir() else ""
 
     def __exit__(self, *exc) -> None:
         if self.process and self.process.poll() is None:
