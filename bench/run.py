@@ -60,6 +60,10 @@ ITEMS_PATH = "/api/v1/items?per_page=20"
 ITEMS = f"GET {ITEMS_PATH}"
 ITEMS_FRESH = f"GET {ITEMS_PATH} (token: uncached)"
 ORDERS, LOGIN = "POST /api/v1/orders", "POST /auth/login"
+#: The ablation measured in the same rounds: mypack whose web processes leave the
+#: outbox to beat's sweep (no hand-over thread, no Celery loaded), beside the default.
+SWEEP_SETTINGS = {"OUTBOX_HAND_OVER": "sweep", "OUTBOX_SWEEP_SECONDS": 2}
+ORDERS_SWEEP = f"{ORDERS} (OUTBOX_HAND_OVER=sweep)"
 
 TARGETS = {
     "healthz_vs_bare": 0.5, "items_vs_bare": 0.5, "items_vs_raw": 0.8, "queries": 3,
@@ -177,6 +181,21 @@ def baseline_deployment(root: Path, deployment: Deployment) -> Deployment:
         chown_tree(folder)
     baseline.mypack("init")
     return baseline
+
+
+def variant_deployment(root: Path, deployment: Deployment, **settings) -> Deployment:
+    """mypack again, from the same venv, with ``settings`` over the bench's own: an
+    ablation measured in the same rounds as the default."""
+    variant = Deployment(root)
+    root.mkdir(mode=0o755)
+    variant.venv.symlink_to(deployment.venv)
+    shutil.copy(deployment.start_wsgi, variant.start_wsgi)
+    for folder in (root / "run", variant.instance):
+        folder.mkdir(mode=0o750)
+        chown_tree(folder)
+    variant.mypack("init")
+    variant.configure(**SETTINGS, **settings)
+    return variant
 
 
 # --- measuring ---------------------------------------------------------------------------
@@ -491,6 +510,7 @@ def main(argv: list[str] | None = None) -> int:
         scratch.mkdir()
         account = seed(scratch)
         baseline = baseline_deployment(root / "baseline", deployment)
+        swept = variant_deployment(root / "sweep", deployment, **SWEEP_SETTINGS)
         orders_lua = root / "orders.lua"
         orders_lua.write_text(
             'wrk.method = "POST"\n'
@@ -501,6 +521,7 @@ def main(argv: list[str] | None = None) -> int:
         for kind in ("gunicorn", "apache"):
             print(f"{kind}: mypack and the baseline, side by side ...", flush=True)
             with serving(kind, deployment) as server, \
+                    serving(kind, swept) as sweep_server, \
                     serving(kind, baseline, app="baseline:app") as bare:
                 for path in ("/healthz", "/", ITEMS_PATH):
                     status = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w",
@@ -515,6 +536,7 @@ def main(argv: list[str] | None = None) -> int:
                     Endpoint(ITEMS, ITEMS_PATH, server),
                     Endpoint(ITEMS_FRESH, ITEMS_PATH, server, headers=token),
                     Endpoint(ORDERS, "/api/v1/orders", server, script=orders_lua),
+                    Endpoint(ORDERS_SWEEP, "/api/v1/orders", sweep_server, script=orders_lua),
                     Endpoint(BARE, "/ok", bare),
                     Endpoint(RAW, "/items?per_page=20", bare),
                 ]
@@ -530,6 +552,7 @@ def main(argv: list[str] | None = None) -> int:
                         "vs_raw": ratio(results, endpoint.name, RAW)
                         if "items" in endpoint.name else None} for endpoint in endpoints},
                     "memory_mb": {"mypack": worker_memory(server),
+                                  "mypack (sweep)": worker_memory(sweep_server),
                                   "baseline": worker_memory(bare)}}
         print("reloads and start-up ...", flush=True)
         with serving("apache", deployment) as apache:
@@ -610,7 +633,8 @@ def markdown(report: dict) -> str:
              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for kind, data in report["servers"].items():
         for name, result in data["results"].items():
-            queries = 0 if name == BARE else report["queries"].get(name, "")
+            queries = 0 if name == BARE else report["queries"].get(
+                ORDERS if name == ORDERS_SWEEP else name, "")
             ratios = data["ratios"].get(name, {})
             vs_bare = f"{ratios['vs_bare']:.2f}" if ratios else ""
             vs_raw = f"{ratios['vs_raw']:.2f}" if ratios.get("vs_raw") else ""
@@ -618,10 +642,13 @@ def markdown(report: dict) -> str:
             lines.append(f"| {kind} | {name} | {result['rps']:,.0f} | {low:,.0f}-{high:,.0f} "
                          f"| {result['p50_ms']:.1f} | {result['p99_ms']:.1f} "
                          f"| {result['errors']} | {queries} | {vs_bare} | {vs_raw} |")
-    lines += ["", "| server | per worker, MB: RSS (USS), mypack | baseline |", "|---|---|---|"]
+    lines += ["", "| server | per worker, MB: RSS (USS), mypack | mypack, OUTBOX_HAND_OVER=sweep "
+              "| baseline |", "|---|---|---|---|"]
     for kind, data in report["servers"].items():
         memory = data["memory_mb"]
-        lines.append(f"| {kind} | {_rss_uss(memory['mypack'])} | {_rss_uss(memory['baseline'])} |")
+        swept = _rss_uss(memory["mypack (sweep)"]) if "mypack (sweep)" in memory else ""
+        lines.append(f"| {kind} | {_rss_uss(memory['mypack'])} | {swept} "
+                     f"| {_rss_uss(memory['baseline'])} |")
     lines += ["", f"- Login: one password check costs {report['login_hash_ms']:.0f} ms "
               "(pbkdf2-sha256, 600,000 iterations: deliberate); the login rows above "
               "include it.",

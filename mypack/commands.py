@@ -15,6 +15,7 @@ import click
 from flask import current_app, g
 from flask.cli import ScriptInfo, with_appcontext
 
+from mypack import jobs
 from mypack.apache import apache_config_command
 
 
@@ -149,7 +150,7 @@ _CELERY = {"ignore_unknown_options": True, "allow_extra_args": True,
 
 
 def _celery_program(program: str, arguments) -> None:
-    celery = current_app.extensions["celery"]
+    celery = jobs.celery_app()
     level = current_app.config["LOG_LEVEL"]
     celery.start([program, "--loglevel", level, *arguments])
 

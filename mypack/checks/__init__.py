@@ -118,6 +118,8 @@ CHECKS = {
     "mypack.E107": "SITE_URL not a public https:// address",
     "mypack.E108": "MAIL_DEFAULT_SENDER not an address of a real domain",
     "mypack.W109": "SMTP password sent unencrypted",
+    "mypack.E110": "OUTBOX_HAND_OVER not 'commit' or 'sweep'",
+    "mypack.E111": "OUTBOX_HAND_OVER 'sweep' without a sweep",
 }
 
 

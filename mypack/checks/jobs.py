@@ -38,6 +38,14 @@ def check_jobs(values: Mapping[str, Any]) -> list[Finding]:
         findings.append(Finding("mypack.E102", f"OUTBOX_CLAIM_SECONDS ({claim}) must be above "
                                                f"CELERY_TASK_TIME_LIMIT ({limit}): a mail whose "
                                                "task is still running could be sent twice"))
+    hand_over, sweep = values.get("OUTBOX_HAND_OVER"), values.get("OUTBOX_SWEEP_SECONDS")
+    if hand_over not in ("commit", "sweep"):
+        findings.append(Finding("mypack.E110", f"OUTBOX_HAND_OVER is {hand_over!r}: "
+                                               "'commit' or 'sweep'"))
+    elif hand_over == "sweep" and not eager(values) and not sweep:
+        findings.append(Finding("mypack.E111", "OUTBOX_HAND_OVER is 'sweep' but "
+                                               "OUTBOX_SWEEP_SECONDS is 0: no mail would "
+                                               "ever be handed over"))
     if values.get("MAIL_USE_TLS") and values.get("MAIL_USE_SSL"):
         findings.append(Finding("mypack.E103", "MAIL_USE_TLS (STARTTLS, port 587) and "
                                                "MAIL_USE_SSL (port 465) are both on; choose one"))

@@ -3,8 +3,10 @@
 A listener on the database session notes the outbox rows each flush writes, and on
 commit passes their ids to the app's :class:`Dispatcher`: a queue and one thread per
 process, which publishes a delivery task for each (or, where jobs run in-process,
-runs it). A request's only cost is the row's INSERT. While the broker is down the
-thread skips it (one WARNING per outage) and the rows wait for the periodic sweep.
+runs it). A request's only cost is the row's INSERT; the process's, a publish per
+row. While the broker is down the thread skips it (one WARNING per outage) and the
+rows wait for the periodic sweep. With ``OUTBOX_HAND_OVER = "sweep"`` no web process
+hands anything over: the sweep does it all.
 """
 
 from __future__ import annotations
@@ -125,8 +127,14 @@ def _note_new_rows(session: Session, flush_context) -> None:
 @event.listens_for(Session, "after_commit")
 def _submit_committed_rows(session: Session) -> None:
     message_ids = session.info.pop("outbox", None)
-    if message_ids:
+    if message_ids and hands_over_at_commit(current_app.config):
         current_app.extensions["outbox"].submit(message_ids)
+
+
+def hands_over_at_commit(config) -> bool:
+    """Whether committed rows are handed over by their own process (OUTBOX_HAND_OVER
+    "commit", or jobs run in-process), not left to the sweep."""
+    return config["OUTBOX_HAND_OVER"] != "sweep" or config["CELERY_TASK_ALWAYS_EAGER"]
 
 
 @event.listens_for(Session, "after_rollback")

@@ -10,7 +10,7 @@ from flask import current_app
 
 from mypack import mail
 from mypack.outbox import kinds, service
-from mypack.outbox.dispatch import hand_over
+from mypack.outbox.dispatch import hand_over, hands_over_at_commit
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +68,11 @@ def deliver(self, message_id: int) -> str:
 def sweep() -> int:
     """Hand over again every row that was never handed over (the broker was down when
     it committed, its process ended first) or whose task was lost."""
-    message_ids = service.undelivered(current_app.config["OUTBOX_SWEEP_GRACE_SECONDS"])
+    config = current_app.config
+    # Rows their own process hands over get its time first; with "sweep", nobody else
+    # will.
+    grace = config["OUTBOX_SWEEP_GRACE_SECONDS"] if hands_over_at_commit(config) else 0
+    message_ids = service.undelivered(grace)
     if message_ids:
         hand_over(message_ids, current_app.extensions["outbox"].broker)
         logger.info("outbox sweep: handed over %d message(s): %s", len(message_ids),

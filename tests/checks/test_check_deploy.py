@@ -120,6 +120,8 @@ def test_a_good_production_configuration_passes(prod_instance):
     ("postgres", {"CELERY_BROKER_URL": "redis://:pw@mq.internal:6379/1"}, set()),
     ("postgres", {"OUTBOX_CLAIM_SECONDS": 120}, {"mypack.E102"}),
     ("postgres", {"MAIL_USE_TLS": True, "MAIL_USE_SSL": True}, {"mypack.E103"}),
+    ("postgres", {"OUTBOX_HAND_OVER": "later"}, {"mypack.E110"}),
+    ("postgres", {"OUTBOX_HAND_OVER": "sweep", "OUTBOX_SWEEP_SECONDS": 0}, {"mypack.E111"}),
     ("postgres", {"CELERY_TASK_ALWAYS_EAGER": True}, {"mypack.E104"}),
     ("postgres", {"CELERY_BROKER_URL": "amqp://guest:guest@mq.internal//"}, {"mypack.E105"}),
     ("postgres", {"CELERY_BROKER_URL": "amqp://mypack:s3cret@mq.internal/mypack"}, set()),

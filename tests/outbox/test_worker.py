@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import subprocess
+import sys
 import time
 from datetime import datetime
 
@@ -28,7 +29,7 @@ from tests.support.jobs import (
 )
 from tests.support.servers import free_port
 from tests.support.smtp import SmtpServer
-from tests.support.system import command, unavailable
+from tests.support.system import ROOT, command, unavailable
 
 
 @pytest.fixture(params=sorted(BROKERS))
@@ -115,6 +116,50 @@ def test_orders_placed_while_rabbitmq_is_down_are_mailed_once_it_is_back(
     assert len(smtp_server.messages) == 3
     assert len(set(message_ids(smtp_server))) == 3
     assert all(row.sent_at is not None for row in outbox_rows(shop))
+
+
+@pytest.mark.parametrize("broker", ["amqp"], indirect=True)
+def test_with_the_hand_over_left_to_the_sweep_beat_hands_the_receipt_over_at_once(
+        make_app, shop, instance_path, smtp_server):
+    # OUTBOX_HAND_OVER = "sweep": the web process publishes nothing; the sweep takes the
+    # row without waiting its grace (nobody else would hand it over).
+    settings = {**shop.settings, "OUTBOX_HAND_OVER": "sweep", "OUTBOX_SWEEP_GRACE_SECONDS": 600}
+    web = make_app(**settings)
+    web.item_ids = shop.item_ids
+    order_id = order(web)
+    assert web.extensions["outbox"].wait(10)
+    [row] = outbox_rows(web)
+    assert row.dispatched_at is None and row.sent_at is None
+    with worker(instance_path, settings) as running, \
+            JobProcess("beat", instance_path, settings):
+        [mail] = smtp_server.wait_for(1, timeout=30)
+        assert mail["Subject"].startswith(f"Your order #{order_id} ")
+        running.wait_for_line("outbox sweep: handed over 1 message(s): 1")
+    [row] = outbox_rows(web)
+    assert row.sent_at is not None
+
+
+def test_a_web_process_that_leaves_the_hand_over_to_the_sweep_never_loads_celery(
+        migrated_url, tmp_path):
+    # Its memory (README, Performance): a fresh interpreter, an order placed.
+    program = f"""
+import sys
+from mypack import create_app
+from tests.factories import add_items, add_people, auth
+app = create_app("testing", {str(tmp_path)!r}, SQLALCHEMY_DATABASE_URI={migrated_url!r},
+                 OUTBOX_HAND_OVER="sweep", CELERY_TASK_ALWAYS_EAGER=False,
+                 CELERY_BROKER_URL="amqp://guest:guest@127.0.0.1:1//")
+add_people(app, ("customer",))
+item = add_items(app)["Espresso"]
+answer = app.test_client().post("/api/v1/orders", headers=auth("customer"),
+                                json={{"lines": [{{"item_id": item, "quantity": 1}}]}})
+assert answer.status_code == 201, answer.text
+print(sorted(name for name in sys.modules if name.split(".")[0] in ("celery", "kombu")))
+"""
+    result = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                            timeout=120, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip() == "[]"
 
 
 def test_a_worker_killed_while_sending_leaves_the_mail_to_another_sent_once(
