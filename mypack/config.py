@@ -220,11 +220,13 @@ class Config:
     CELERY_BEAT_SCHEDULE_FILENAME: str | None = None
 
     # The outbox (mypack/outbox/): mail written with the change that causes it.
-    # Who hands committed rows to the broker: "commit", a thread of the process that
-    # committed them, at once; or "sweep", beat's sweep every OUTBOX_SWEEP_SECONDS, so
-    # web processes never talk to the broker nor load Celery (README, Performance).
-    OUTBOX_HAND_OVER = "commit"
-    OUTBOX_SWEEP_SECONDS = 60  # how often rows never handed over are handed over; 0: never
+    # Who hands committed rows to the broker: "sweep", beat's sweep every
+    # OUTBOX_SWEEP_SECONDS, so web processes never talk to the broker nor load Celery;
+    # or "commit", a thread of the process that committed them, at once, which costs an
+    # API order a fifth to a third of its throughput (README, Performance). Where jobs
+    # run in-process (development, tests), rows are handed over at commit.
+    OUTBOX_HAND_OVER = "sweep"
+    OUTBOX_SWEEP_SECONDS = 2  # how often the sweep hands rows over; 0: never
     # ... once this old (their own process had its chance; no wait with "sweep").
     OUTBOX_SWEEP_GRACE_SECONDS = 30
     # A claim older than this belongs to a task that died: above CELERY_TASK_TIME_LIMIT.

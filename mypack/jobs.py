@@ -19,6 +19,7 @@ never does, and is some 7 MB lighter for it (README, Performance).
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -75,7 +76,27 @@ def _build(app: Flask) -> Celery:
     celery.conf.beat_schedule = schedule(app.config)
     # Import the task modules, so the worker knows every task by name.
     celery.conf.imports = TASK_MODULES
+    _quiet_routine_sweeps()
     return celery
+
+
+class _RoutineSweepLines(logging.Filter):
+    """Drops Celery's INFO lines about each outbox sweep (sent by beat, received,
+    succeeded): one every OUTBOX_SWEEP_SECONDS would be most of the log. The sweep
+    logs a line of its own when it hands mail over, and problems are WARNINGs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno > logging.INFO:
+            return True
+        message = record.getMessage()
+        return "mypack.outbox.sweep" not in message and "outbox-sweep" not in message
+
+
+def _quiet_routine_sweeps() -> None:
+    for name in ("celery.beat", "celery.worker.strategy", "celery.app.trace"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(found, _RoutineSweepLines) for found in logger.filters):
+            logger.addFilter(_RoutineSweepLines())
 
 
 #: The modules that define tasks (each with ``shared_task``).

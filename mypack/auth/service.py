@@ -41,6 +41,16 @@ class AccountLocked(Locked):
                          retry_after)
 
 
+class AccountBusy(AccountLocked):
+    """Every try of this email's window is taken by attempts still being checked: this
+    one is refused unchecked, for a moment, and nothing is locked (they may all be
+    the owner's: a program's parallel requests)."""
+
+    def __init__(self) -> None:
+        Locked.__init__(self, "Too many logins for this account at once. Try again in a "
+                              "moment.", BUSY_RETRY_AFTER)
+
+
 class AccountInactive(Refused):
     """The password was right but the account is deactivated."""
 
@@ -63,6 +73,8 @@ class AccountConflict(Conflict, AccountError):
 
 
 EMAIL_TAKEN = "Another account has this email."
+#: Seconds a login refused for attempts in flight (AccountBusy) is asked to wait.
+BUSY_RETRY_AFTER = 1
 #: The throttle rows as a table: their claims are single UPDATE statements.
 _THROTTLES = cast(Table, LoginThrottle.__table__)
 
@@ -127,12 +139,15 @@ def _claim_attempt(email: str) -> User | None:
     The count is the email's throttle row, written and committed before the ~0.1 s of
     the password check, so that concurrent attempts see each other: one that finds
     the threshold's worth of attempts counted in the window, finished or still being
-    checked, is refused, and locks the email. A success forgives them.
+    checked, is refused. Failures lock the email (``_login_failed``), attempts in flight
+    do not: twenty parallel requests with the right password (a program's) must not
+    lock their owner out for LOCKOUT_DURATION. A success forgives them.
 
     Usually one conditional UPDATE claims the try; a first attempt on an email, a
     locked one or one whose tries are all taken goes through the row lock instead.
 
-    :raise AccountLocked: the email is locked, or its tries are all taken.
+    :raise AccountLocked: the email is locked.
+    :raise AccountBusy: its tries are all taken by attempts being checked.
     """
     config = current_app.config
     now = utcnow()
@@ -150,9 +165,10 @@ def _claim_attempt(email: str) -> User | None:
     if throttle.window_started_at < window_start:
         throttle.failures, throttle.window_started_at = 0, now
     if throttle.failures >= config["LOCKOUT_THRESHOLD"]:
-        _lock(throttle, user, email, now)
+        # Unlocked with every try counted: the last ones are still being checked (the
+        # failure that spent the last would have locked the email).
         db.session.commit()
-        raise AccountLocked(config["LOCKOUT_DURATION"])
+        raise AccountBusy()
     throttle.failures += 1
     db.session.commit()
     return user

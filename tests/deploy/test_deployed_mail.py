@@ -1,6 +1,6 @@
 """Mail end to end through the real servers (issue 18, point 12): the site under Apache
-mod_wsgi or gunicorn, a real ``mypack worker`` of the deployment on RabbitMQ, and the
-test's SMTP server. A customer orders (the receipt arrives), staff mark the order
+mod_wsgi or gunicorn, a real ``mypack worker`` and ``mypack beat`` of the deployment on
+RabbitMQ, and the test's SMTP server. A customer orders (the receipt arrives), staff mark the order
 ready (that mail arrives), and a password is reset by mail.
 """
 
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from mypack.menu.models import MenuItem
 from tests.support.browser import Browser, place_order, register_and_login
-from tests.support.jobs import BROKERS, broker_reachable, delete_queue, worker
+from tests.support.jobs import BROKERS, JobProcess, broker_reachable, delete_queue, worker
 from tests.support.servers import Apache, Gunicorn, as_service_user
 from tests.support.smtp import parts
 from tests.support.system import unavailable
@@ -49,13 +49,17 @@ def mailing(deployed, server, smtp_server, tmp_path):
         session.commit()
         deployed.coffee = coffee.id
     engine.dispose()
-    running = worker(deployed.instance, {"LOG_TO_STDERR": True},
-                     command=[*as_service_user(), deployed.venv / "bin" / "mypack"],
-                     environment={"PATH": "/usr/bin:/bin", "HOME": str(deployed.root)},
-                     log_dir=tmp_path)
+    # As production runs them: a worker, and beat, whose sweep hands the mail over
+    # (OUTBOX_HAND_OVER's default).
+    own = {"command": [*as_service_user(), deployed.venv / "bin" / "mypack"],
+           "environment": {"PATH": "/usr/bin:/bin", "HOME": str(deployed.root)},
+           "log_dir": tmp_path}
+    running = worker(deployed.instance, {"LOG_TO_STDERR": True}, **own)
+    beat = JobProcess("beat", deployed.instance, {"LOG_TO_STDERR": True}, **own)
     try:
         yield deployed
     finally:
+        beat.stop()
         running.stop()
         delete_queue(broker, queue)
 
