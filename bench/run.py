@@ -79,9 +79,14 @@ TARGETS = {
 #: - an API order: its token's user, the items' prices, the order and its lines (one
 #:   batch) are the fewest statements for an authenticated write to two tables; the
 #:   receipt's outbox row adds one INSERT (issue 18 allows exactly that one).
-ISSUE_TARGETS = {"healthz_vs_bare": 0.85, ORDERS: 4}
+#: - a login: issue 16 has each attempt claim a try (an UPDATE, committed) before its
+#:   password is checked, which a success then forgives (another UPDATE): with the
+#:   user and throttle lookup, last_login_at and the audit row, 5. Runs before
+#:   showed 3: the bench's own parallel logins had locked its account (fixed since,
+#:   see README, Accounts), and a refused login runs 3.
+ISSUE_TARGETS = {"healthz_vs_bare": 0.85, ORDERS: 4, LOGIN: 3}
 #: Statements an endpoint may run, where it is not TARGETS["queries"].
-QUERY_LIMITS = {ORDERS: 5}
+QUERY_LIMITS = {ORDERS: 5, LOGIN: 5}
 
 
 # --- setting up --------------------------------------------------------------------------
