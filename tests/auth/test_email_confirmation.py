@@ -162,6 +162,19 @@ def test_an_unconfirmed_customer_browses_and_is_told_why_they_cannot_order(cafe,
     assert page.text.count('action="/auth/confirm"') == 1
 
 
+def test_send_again_from_a_refused_order_comes_back_to_a_page_that_opens(cafe, smtp_server):
+    register(cafe)
+    client = cafe.test_client()
+    login(client)
+    item = next(iter(add_items(cafe, [("Mocha", "coffee", "3.00", True)]).values()))
+    refused = order_through_the_pages(client, item)
+    assert refused.status_code == 403
+    form = re.search(r'<form[^>]*send-confirmation.*?</form>', refused.text, re.S)[0]
+    assert 'name="next"' not in form  # not back to a POST-only address
+    sent = post_form(client, "/auth/confirm", {}, token_from="/")
+    assert sent.status_code == 302 and client.get(sent.location).status_code == 200
+
+
 def test_the_api_says_why_and_documents_the_code(cafe, smtp_server):
     register(cafe)
     item = next(iter(add_items(cafe, [("Mocha", "coffee", "3.00", True)]).values()))
