@@ -25,17 +25,11 @@ from tests.factories import (
     post_form,
     stored_user,
 )
-from tests.support.smtp import parts
+from tests.support.smtp import SITE, mailing_app, parts
 
-SITE = "https://cafe.example.com"
 LINK = re.compile(re.escape(SITE) + r"(/auth/confirm/[A-Za-z0-9_.\-]+)")
 REGISTRATION = {"email": "ada@example.com", "display_name": "Ada", "password": PASSWORD,
                 "confirm": PASSWORD, "accept_terms": "y"}
-
-
-def mailing_app(make_app, url, smtp_server, **overrides):
-    return make_app(SQLALCHEMY_DATABASE_URI=url, SITE_URL=SITE, SITE_NAME="Café Test",
-                    **smtp_server.settings(), **overrides)
 
 
 @pytest.fixture

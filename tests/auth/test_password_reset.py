@@ -26,16 +26,10 @@ from tests.factories import (
     outbox_rows,
     post_form,
 )
-from tests.support.smtp import parts
+from tests.support.smtp import SITE, mailing_app, parts
 
-SITE = "https://cafe.example.com"
 NEW = "New-Macchiato-9"
 LINK = re.compile(re.escape(SITE) + r"/auth/reset/([A-Za-z0-9_.\-]+)")
-
-
-def mailing_app(make_app, url, smtp_server, **overrides):
-    return make_app(SQLALCHEMY_DATABASE_URI=url, SITE_URL=SITE, SITE_NAME="Café Test",
-                    **smtp_server.settings(), **overrides)
 
 
 @pytest.fixture

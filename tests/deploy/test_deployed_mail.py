@@ -21,12 +21,11 @@ from mypack.menu.models import MenuItem
 from tests.support.browser import Browser, place_order, register_and_login
 from tests.support.jobs import BROKERS, JobProcess, broker_reachable, delete_queue, worker
 from tests.support.servers import Apache, Gunicorn, as_service_user
-from tests.support.smtp import parts
+from tests.support.smtp import SITE, parts
 from tests.support.system import unavailable
 
 pytestmark = [pytest.mark.slow, pytest.mark.parametrize("backend", ["postgres"])]
 
-SITE = "https://cafe.example.com"
 PASSWORD, NEW = "Flat-White-42", "New-Macchiato-9"
 SERVERS = {"apache": Apache, "gunicorn": Gunicorn}
 

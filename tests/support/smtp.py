@@ -83,3 +83,14 @@ def parts(message: EmailMessage) -> tuple[str, str]:
     html = message.get_body(("html",))
     assert text is not None and html is not None, "a mail has a text and an HTML part"
     return text.get_content(), html.get_content()
+
+
+#: The site's public address in mail tests: links must be built from it, never from
+#: the request's Host.
+SITE = "https://cafe.example.com"
+
+
+def mailing_app(make_app, url, smtp_server, **overrides):
+    """An app on ``url`` whose mail goes to ``smtp_server``, with links to SITE."""
+    return make_app(SQLALCHEMY_DATABASE_URI=url, SITE_URL=SITE, SITE_NAME="Café Test",
+                    **smtp_server.settings(), **overrides)
